@@ -1,0 +1,1 @@
+//! The private PostgreSQL 16 + pgvector started when no DATABASE_URL is given.

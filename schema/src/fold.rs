@@ -1,0 +1,1 @@
+//! Folding and fuzzy matching of names typed by users.
