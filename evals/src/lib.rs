@@ -1,1 +1,2 @@
-
+//! The evaluation suite (cases as data, runner, scorecard) arrives with the agent-engine issue;
+//! see ARCHITECTURE.md.

@@ -4,6 +4,7 @@
 //! function of [`store`]; callers get typed rows, never a connection. Tenant data is read through
 //! a [`store::Tenant`] transaction, which sets the syndic for PostgreSQL's row-level security.
 
+pub mod database;
 pub mod embedded;
 pub mod fold;
 pub mod money;
@@ -13,3 +14,6 @@ pub mod types;
 
 pub use store::{Store, StoreError};
 pub use types::*;
+
+#[cfg(feature = "test-support")]
+pub mod testing;

@@ -114,3 +114,20 @@ impl Caller {
         self.residence_id
     }
 }
+
+/// Today's date in Africa/Casablanca, or a fixed date (tests, `WAKIL_TODAY`, reproducible demos).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Clock {
+    #[default]
+    System,
+    Fixed(chrono::NaiveDate),
+}
+
+impl Clock {
+    pub fn today(&self) -> chrono::NaiveDate {
+        match self {
+            Clock::System => chrono::Utc::now().with_timezone(&chrono_tz::Africa::Casablanca).date_naive(),
+            Clock::Fixed(d) => *d,
+        }
+    }
+}

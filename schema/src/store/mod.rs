@@ -1,0 +1,202 @@
+//! The PostgreSQL store: connection pools, migrations, and the tenant transaction through which
+//! every tenant row is read or written.
+
+mod factures;
+mod impayes;
+mod rapport;
+mod resolve;
+mod solde;
+
+pub use factures::{FactureFiltre, FactureLigne, FacturesTrouvees};
+pub use impayes::{ImpayeFiltre, ImpayeLigne};
+pub use rapport::{BudgetEcart, DepenseCategorie, RapportChiffres};
+pub use resolve::{CoproprietaireRef, LotRef, Lookup, ResidenceRef};
+pub use solde::{AllocationDetail, EcheanceDetail, PaiementDetail, SoldeChiffres};
+
+use crate::types::{Canal, Caller, Role};
+use sqlx::migrate::MigrateError;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+use thiserror::Error;
+
+/// The role the application connects as: no superuser, not the owner, NOBYPASSRLS.
+pub const APP_ROLE: &str = "wakil_app";
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("erreur de base de données : {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("échec des migrations : {0}")]
+    Migrate(#[from] MigrateError),
+    #[error("configuration de la base invalide : {0}")]
+    Config(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Applies the migrations (as the owner) and lets the application role log in with `app_password`.
+pub async fn migrate(admin: &PgPool, app_password: &str) -> Result<()> {
+    MIGRATOR.run(admin).await?;
+    // A role's password cannot be a bind parameter: quote it as a literal.
+    let literal = app_password.replace('\'', "''");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "ALTER ROLE {APP_ROLE} WITH LOGIN PASSWORD '{literal}'"
+    )))
+    .execute(admin)
+    .await?;
+    Ok(())
+}
+
+/// Opens a pool on `url` (any role); used for the owner connection of migrations and seeding.
+pub async fn connect_pool(url: &str, max_connections: u32) -> Result<PgPool> {
+    let options = PgConnectOptions::from_str(url)?.application_name("wakil");
+    Ok(PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await?)
+}
+
+/// Rewrites a PostgreSQL URL to log in as the application role with `password`.
+pub fn app_url(admin_url: &str, password: &str) -> Result<String> {
+    let options = PgConnectOptions::from_str(admin_url)
+        .map_err(|e| StoreError::Config(format!("DATABASE_URL illisible : {e}")))?;
+    let options = options.username(APP_ROLE).password(password);
+    let db = options.get_database().unwrap_or("postgres");
+    Ok(format!(
+        "postgres://{APP_ROLE}:{}@{}:{}/{}",
+        percent_encode(password),
+        options.get_host(),
+        options.get_port(),
+        percent_encode(db)
+    ))
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The application's handle on the database, connected as [`APP_ROLE`].
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: PgPool,
+}
+
+impl Store {
+    pub async fn connect(app_url: &str, max_connections: u32) -> Result<Self> {
+        Ok(Self::from_pool(connect_pool(app_url, max_connections).await?))
+    }
+
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A transaction bound to one syndic: row-level security shows it that syndic's rows only.
+    pub async fn tenant(&self, syndic_id: i64) -> Result<Tenant> {
+        self.begin_tenant(syndic_id, "BEGIN").await
+    }
+
+    /// Like [`Store::tenant`], read-only: what read tools use.
+    pub async fn tenant_read(&self, syndic_id: i64) -> Result<Tenant> {
+        self.begin_tenant(syndic_id, "BEGIN READ ONLY").await
+    }
+
+    async fn begin_tenant(&self, syndic_id: i64, begin: &'static str) -> Result<Tenant> {
+        let mut tx = self.pool.begin_with(begin).await?;
+        sqlx::query("SELECT set_config('wakil.syndic_id', $1, true)")
+            .bind(syndic_id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        Ok(Tenant { tx, syndic_id })
+    }
+
+    /// The caller behind a login e-mail (an active user), or `None`.
+    pub async fn caller_by_email(&self, email: &str, canal: Canal) -> Result<Option<Caller>> {
+        let found: Option<(i64, i64)> =
+            sqlx::query_as("SELECT user_id, syndic_id FROM wakil_identify_login($1)")
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?;
+        match found {
+            Some((user_id, syndic_id)) => {
+                let mut t = self.tenant_read(syndic_id).await?;
+                let caller = t.caller(user_id, canal).await?;
+                t.commit().await?;
+                Ok(caller)
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+/// One transaction with `wakil.syndic_id` set; all tenant queries are its methods.
+pub struct Tenant {
+    pub(crate) tx: Transaction<'static, Postgres>,
+    syndic_id: i64,
+}
+
+impl Tenant {
+    pub fn syndic_id(&self) -> i64 {
+        self.syndic_id
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        Ok(self.tx.commit().await?)
+    }
+
+    /// The caller for one of this syndic's users.
+    pub async fn caller(&mut self, user_id: i64, canal: Canal) -> Result<Option<Caller>> {
+        let row: Option<(i64, i64, Role, String, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT id, syndic_id, role, nom_complet, coproprietaire_id, residence_id
+             FROM users WHERE id = $1 AND actif",
+        )
+        .bind(user_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(row.map(|(user_id, syndic_id, role, nom, coproprietaire_id, residence_id)| Caller {
+            user_id,
+            syndic_id,
+            role,
+            nom,
+            coproprietaire_id,
+            residence_id,
+            canal,
+        }))
+    }
+}
+
+/// A user as listed to the operator (`wakil users`).
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct UserListing {
+    pub syndic: String,
+    pub email: String,
+    pub role: Role,
+    pub nom_complet: String,
+    pub residence: Option<String>,
+}
+
+/// Every active user of every syndic, staff first; an operator command run with the owner pool.
+pub async fn list_users(admin: &PgPool, include_coproprietaires: bool) -> Result<Vec<UserListing>> {
+    Ok(sqlx::query_as(
+        "SELECT s.nom AS syndic, u.email, u.role, u.nom_complet, r.nom AS residence
+         FROM users u JOIN syndics s ON s.id = u.syndic_id LEFT JOIN residences r ON r.id = u.residence_id
+         WHERE u.actif AND ($1 OR u.role <> 'coproprietaire')
+         ORDER BY s.id, u.role, u.email",
+    )
+    .bind(include_coproprietaires)
+    .fetch_all(admin)
+    .await?)
+}

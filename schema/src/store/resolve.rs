@@ -1,0 +1,225 @@
+//! Entity resolution: what the user typed ("guéliz", "3B", "alami") → the syndic's rows, with the
+//! closest matches when nothing fits and the candidates when several do.
+
+use super::{Result, Tenant};
+use crate::fold::{closest, fold, lot_key};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// What a lookup found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lookup<T> {
+    Found(T),
+    /// Several rows fit equally: ask which one.
+    Ambiguous(Vec<T>),
+    /// Nothing fits; the closest names, best first (possibly none).
+    NotFound(Vec<T>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, sqlx::FromRow)]
+pub struct ResidenceRef {
+    pub id: i64,
+    pub nom: String,
+    pub ville: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, sqlx::FromRow)]
+pub struct CoproprietaireRef {
+    pub id: i64,
+    /// "Mme Fatima Bennani"
+    pub nom: String,
+    /// Current lots, e.g. "A12 (Résidence Al Maârif)".
+    pub lots: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, sqlx::FromRow)]
+pub struct LotRef {
+    pub id: i64,
+    pub numero: String,
+    pub residence_id: i64,
+    pub residence: String,
+    pub coproprietaire_id: Option<i64>,
+    pub coproprietaire: Option<String>,
+}
+
+/// Words that carry no identity in a résidence name.
+const RESIDENCE_STOPWORDS: &[&str] = &[
+    "residence", "res", "immeuble", "imm", "la", "le", "les", "de", "du", "des", "d", "l",
+];
+
+const SUGGESTIONS: usize = 5;
+const FUZZY_THRESHOLD: f64 = 0.78;
+
+/// `%token%` patterns for `LIKE ALL`, with LIKE's wildcards escaped.
+fn like_patterns(folded: &str, stopwords: &[&str]) -> Vec<String> {
+    folded
+        .split_whitespace()
+        .filter(|w| !stopwords.contains(w))
+        .map(|w| format!("%{}%", w.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
+        .collect()
+}
+
+/// Among several hits, one whose folded name equals the query wins outright.
+fn pick<T: Clone>(query: &str, hits: Vec<T>, name: impl Fn(&T) -> &str) -> Lookup<T> {
+    match hits.len() {
+        0 => Lookup::NotFound(Vec::new()),
+        1 => Lookup::Found(hits[0].clone()),
+        _ => {
+            let q = fold(query);
+            let exact: Vec<&T> = hits.iter().filter(|h| fold(name(h)).trim() == q.trim()).collect();
+            match exact.as_slice() {
+                [one] => Lookup::Found((*one).clone()),
+                _ => Lookup::Ambiguous(hits),
+            }
+        }
+    }
+}
+
+fn suggest<T: Clone>(query: &str, all: &[T], name: impl Fn(&T) -> &str) -> Lookup<T> {
+    Lookup::NotFound(
+        closest(query, all, name, FUZZY_THRESHOLD, SUGGESTIONS)
+            .into_iter()
+            .cloned()
+            .collect(),
+    )
+}
+
+const COPRO_SELECT: &str = "
+    SELECT c.id,
+           concat_ws(' ', c.civilite, c.prenom, c.nom) AS nom,
+           coalesce((SELECT string_agg(l.numero || ' (' || r.nom || ')', ', ' ORDER BY r.nom, l.numero)
+                     FROM proprietes p JOIN lots l ON l.id = p.lot_id JOIN residences r ON r.id = l.residence_id
+                     WHERE p.coproprietaire_id = c.id AND p.jusqu_au IS NULL), '') AS lots
+    FROM coproprietaires c";
+
+const COPRO_IN_SCOPE: &str = "($1::bigint IS NULL OR EXISTS (
+        SELECT 1 FROM proprietes p JOIN lots l ON l.id = p.lot_id
+        WHERE p.coproprietaire_id = c.id AND p.jusqu_au IS NULL AND l.residence_id = $1))";
+
+const LOT_SELECT: &str = "
+    SELECT l.id, l.numero, l.residence_id, r.nom AS residence,
+           c.id AS coproprietaire_id, concat_ws(' ', c.civilite, c.prenom, c.nom) AS coproprietaire
+    FROM lots l
+    JOIN residences r ON r.id = l.residence_id
+    LEFT JOIN proprietes p ON p.lot_id = l.id AND p.jusqu_au IS NULL
+    LEFT JOIN coproprietaires c ON c.id = p.coproprietaire_id";
+
+impl Tenant {
+    pub async fn residence_by_id(&mut self, id: i64) -> Result<Option<ResidenceRef>> {
+        Ok(sqlx::query_as("SELECT id, nom, ville FROM residences WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    /// The résidences, optionally only `only` (a président's own).
+    pub async fn residences(&mut self, only: Option<i64>) -> Result<Vec<ResidenceRef>> {
+        Ok(sqlx::query_as(
+            "SELECT id, nom, ville FROM residences WHERE ($1::bigint IS NULL OR id = $1) ORDER BY nom",
+        )
+        .bind(only)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
+    /// A résidence by id, name or city words ("guéliz", "maarif", "Agdal Parc").
+    pub async fn find_residence(&mut self, query: &str, only: Option<i64>) -> Result<Lookup<ResidenceRef>> {
+        if let Ok(id) = query.trim().parse::<i64>() {
+            let found = self.residence_by_id(id).await?.filter(|r| only.is_none_or(|o| o == r.id));
+            return Ok(found.map_or(Lookup::NotFound(Vec::new()), Lookup::Found));
+        }
+        let patterns = like_patterns(&fold(query), RESIDENCE_STOPWORDS);
+        if !patterns.is_empty() {
+            let hits: Vec<ResidenceRef> = sqlx::query_as(
+                "SELECT id, nom, ville FROM residences
+                 WHERE ($2::bigint IS NULL OR id = $2)
+                   AND wakil_fold(nom || ' ' || ville) LIKE ALL ($1)
+                 ORDER BY nom LIMIT 20",
+            )
+            .bind(&patterns)
+            .bind(only)
+            .fetch_all(&mut *self.tx)
+            .await?;
+            if !hits.is_empty() {
+                return Ok(pick(query, hits, |r| &r.nom));
+            }
+        }
+        let all = self.residences(only).await?;
+        Ok(suggest(query, &all, |r| &r.nom))
+    }
+
+    /// A co-owner by id or name, among the owners of `residence` when given.
+    pub async fn find_coproprietaire(
+        &mut self,
+        query: &str,
+        residence: Option<i64>,
+    ) -> Result<Lookup<CoproprietaireRef>> {
+        if let Ok(id) = query.trim().parse::<i64>() {
+            let found: Option<CoproprietaireRef> =
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("{COPRO_SELECT} WHERE {COPRO_IN_SCOPE} AND c.id = $2")))
+                    .bind(residence)
+                    .bind(id)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+            return Ok(found.map_or(Lookup::NotFound(Vec::new()), Lookup::Found));
+        }
+        let patterns = like_patterns(&fold(query), &["m", "mme", "mr", "madame", "monsieur", "si", "lalla"]);
+        if !patterns.is_empty() {
+            let hits: Vec<CoproprietaireRef> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{COPRO_SELECT} WHERE {COPRO_IN_SCOPE} AND c.nom_cle LIKE ALL ($2) ORDER BY c.nom, c.prenom LIMIT 20"
+            )))
+            .bind(residence)
+            .bind(&patterns)
+            .fetch_all(&mut *self.tx)
+            .await?;
+            if !hits.is_empty() {
+                return Ok(pick(query, hits, |c| &c.nom));
+            }
+        }
+        let all: Vec<CoproprietaireRef> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{COPRO_SELECT} WHERE {COPRO_IN_SCOPE} ORDER BY c.nom, c.prenom"
+        )))
+        .bind(residence)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        Ok(suggest(query, &all, |c| &c.nom))
+    }
+
+    pub async fn coproprietaire_by_id(&mut self, id: i64) -> Result<Option<CoproprietaireRef>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("{COPRO_SELECT} WHERE c.id = $1")))
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    /// A lot by number ("3B", "lot A-12"), in `residence` when given, else anywhere in scope.
+    pub async fn find_lot(&mut self, query: &str, residence: Option<i64>) -> Result<Lookup<LotRef>> {
+        let key = lot_key(query);
+        let hits: Vec<LotRef> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{LOT_SELECT} WHERE l.numero_cle = $1 AND ($2::bigint IS NULL OR l.residence_id = $2)
+             ORDER BY r.nom LIMIT 20"
+        )))
+        .bind(&key)
+        .bind(residence)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        match hits.len() {
+            1 => return Ok(Lookup::Found(hits[0].clone())),
+            n if n > 1 => return Ok(Lookup::Ambiguous(hits)),
+            _ => {}
+        }
+        // Closest numbers in the résidence (or, without one, those sharing the key's digits).
+        let all: Vec<LotRef> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{LOT_SELECT} WHERE ($1::bigint IS NOT NULL AND l.residence_id = $1)
+                OR ($1::bigint IS NULL AND l.numero_cle LIKE '%' || $2 || '%')
+             ORDER BY r.nom, l.numero LIMIT 500"
+        )))
+        .bind(residence)
+        .bind(key.trim_start_matches(|c: char| c.is_ascii_alphabetic()))
+        .fetch_all(&mut *self.tx)
+        .await?;
+        Ok(Lookup::NotFound(
+            closest(&key, &all, |l| &l.numero, 0.7, SUGGESTIONS).into_iter().cloned().collect(),
+        ))
+    }
+}

@@ -1,0 +1,85 @@
+//! The caller's scope, applied before any figure is read: which résidences and which co-owner
+//! accounts a caller may see, and the resolution of what they typed within that scope.
+
+use crate::ToolError;
+use wakil_schema::store::{CoproprietaireRef, Lookup, ResidenceRef, Tenant};
+use wakil_schema::{Caller, Role};
+
+pub(crate) const STAFF_ONLY: &str =
+    "Cette information est réservée à l'équipe du syndic. Vous pouvez consulter votre propre compte (« mon solde »).";
+
+/// Staff and président (read-mostly) may use the syndic's read tools; co-owners may not.
+pub(crate) fn staff(role: Role) -> bool {
+    role.is_staff()
+}
+
+/// Turns a lookup into the row or a typed error with candidates / closest matches.
+pub(crate) fn resolved<T>(
+    lookup: Lookup<T>,
+    what: &'static str,
+    query: &str,
+    label: impl Fn(&T) -> String,
+) -> Result<T, ToolError> {
+    match lookup {
+        Lookup::Found(t) => Ok(t),
+        Lookup::Ambiguous(c) => Err(ToolError::Ambiguous {
+            what,
+            query: query.to_string(),
+            candidates: c.iter().map(label).collect(),
+        }),
+        Lookup::NotFound(s) => Err(ToolError::NotFound {
+            what,
+            query: query.to_string(),
+            suggestions: s.iter().map(label).collect(),
+        }),
+    }
+}
+
+pub(crate) fn residence_label(r: &ResidenceRef) -> String {
+    format!("{} ({})", r.nom, r.ville)
+}
+
+pub(crate) fn coproprietaire_label(c: &CoproprietaireRef) -> String {
+    if c.lots.is_empty() { c.nom.clone() } else { format!("{} — {}", c.nom, c.lots) }
+}
+
+/// The résidence the caller asked for, within what they may see; `None` when they named none
+/// (and are not bound to one).
+pub(crate) async fn residence(
+    t: &mut Tenant,
+    caller: &Caller,
+    query: Option<&str>,
+) -> Result<Option<ResidenceRef>, ToolError> {
+    let only = caller.residence_scope();
+    match query.map(str::trim).filter(|q| !q.is_empty()) {
+        Some(q) => {
+            let r = resolved(t.find_residence(q, only).await?, "résidence", q, residence_label)?;
+            Ok(Some(r))
+        }
+        None => match only {
+            Some(id) => Ok(t.residence_by_id(id).await?),
+            None => Ok(None),
+        },
+    }
+}
+
+/// Like [`residence`], when the tool needs exactly one: a caller with a single résidence gets it,
+/// otherwise they are asked which.
+pub(crate) async fn one_residence(
+    t: &mut Tenant,
+    caller: &Caller,
+    query: Option<&str>,
+) -> Result<ResidenceRef, ToolError> {
+    if let Some(r) = residence(t, caller, query).await? {
+        return Ok(r);
+    }
+    let all = t.residences(caller.residence_scope()).await?;
+    match all.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(ToolError::InvalidArgs("Aucune résidence n'est enregistrée pour ce syndic.".into())),
+        many => Err(ToolError::InvalidArgs(format!(
+            "Précisez la résidence : {}.",
+            many.iter().take(10).map(residence_label).collect::<Vec<_>>().join(" ; ")
+        ))),
+    }
+}

@@ -1,0 +1,241 @@
+//! Command-line interface: parsing and the commands of this stage of the product.
+
+use anyhow::{Context, Result, bail};
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+use wakil_schema::database::{Database, DbSource};
+use wakil_schema::store::ImpayeFiltre;
+use wakil_schema::{Canal, Clock, seed};
+use wakil_tools::{ToolContext, ToolError};
+
+#[derive(Debug, Parser)]
+#[command(name = "wakil", version, about = "Wakil — l'assistant des syndics de copropriété")]
+pub struct Cli {
+    /// Data directory of the embedded PostgreSQL (ignored with DATABASE_URL).
+    #[arg(long, env = "WAKIL_DATA_DIR", default_value = ".wakil", global = true)]
+    data_dir: PathBuf,
+    /// Use this PostgreSQL 16+ (with pgvector) instead of the embedded one: the owner's URL.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    /// Password of the application role `wakil_app` on the DATABASE_URL server.
+    #[arg(long, env = "WAKIL_APP_PASSWORD", global = true, hide_env_values = true)]
+    app_password: Option<String>,
+    /// Pretend today is this date (YYYY-MM-DD), for reproducible runs.
+    #[arg(long, env = "WAKIL_TODAY", global = true)]
+    today: Option<NaiveDate>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply the database migrations.
+    Migrate,
+    /// Load data: the demo syndic (--demo) and/or N benchmark résidences (--scale N).
+    Seed {
+        #[arg(long)]
+        demo: bool,
+        #[arg(long, value_name = "N")]
+        scale: Option<u32>,
+    },
+    /// Run a tool as a user and print its typed output (JSON, or French tables with --table).
+    Tool {
+        /// Tool name; omit to list the tools.
+        name: Option<String>,
+        /// Arguments as a JSON object.
+        #[arg(default_value = "{}")]
+        args: String,
+        /// E-mail of the user to run as.
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_user: Option<String>,
+        /// Print French tables instead of JSON.
+        #[arg(long)]
+        table: bool,
+        /// Print the JSON Schema of the tool's arguments.
+        #[arg(long)]
+        schema: bool,
+    },
+    /// List the users one can run tools as (staff; --all adds the co-owners).
+    Users {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Measure query_impayes for one résidence (latency percentiles and EXPLAIN ANALYZE).
+    Bench {
+        /// Résidence (name or id); default: the first of the caller's.
+        #[arg(long)]
+        residence: Option<String>,
+        /// E-mail of the user to run as.
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_user: String,
+        #[arg(long, default_value_t = 50)]
+        runs: usize,
+    },
+    /// Start the web chat server (comes with the web chat issue).
+    Serve,
+    /// Ask one question from the terminal (comes with the agent engine issue).
+    Ask { question: Vec<String> },
+    /// Run the evaluation suite (comes with the agent engine issue).
+    Eval,
+}
+
+impl Cli {
+    fn source(&self) -> Result<DbSource> {
+        match &self.database_url {
+            Some(url) if !url.is_empty() => Ok(DbSource::External {
+                admin_url: url.clone(),
+                app_password: self.app_password.clone().context(
+                    "avec DATABASE_URL, définissez aussi WAKIL_APP_PASSWORD (mot de passe du rôle wakil_app)",
+                )?,
+            }),
+            _ => Ok(DbSource::Embedded { data_dir: self.data_dir.clone() }),
+        }
+    }
+
+    fn clock(&self) -> Clock {
+        self.today.map_or(Clock::System, Clock::Fixed)
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let later = |what: &str, issue: &str| {
+        eprintln!("« wakil {what} » arrive avec {issue}. En attendant : wakil tool --table NOM '{{…}}' --as EMAIL.");
+        Ok(ExitCode::from(2))
+    };
+    match &cli.command {
+        Command::Serve => return later("serve", "le chat web"),
+        Command::Ask { .. } => return later("ask", "le moteur conversationnel"),
+        Command::Eval => return later("eval", "le moteur conversationnel"),
+        Command::Tool { name: None, .. } => {
+            list_tools();
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Tool { name: Some(name), schema: true, .. } => {
+            let spec = wakil_tools::find(name).ok_or_else(|| ToolError::UnknownTool(name.clone()))?;
+            println!("{}", serde_json::to_string_pretty(&(spec.args_schema)())?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
+    let db = Database::open(cli.source()?).await?;
+    let outcome = with_database(&cli, &db).await;
+    db.close().await?;
+    outcome
+}
+
+async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
+    let today = cli.clock().today();
+    match &cli.command {
+        Command::Migrate => println!("Base de données à jour."),
+        Command::Seed { demo, scale } => {
+            if !demo && scale.is_none() {
+                bail!("précisez --demo et/ou --scale N");
+            }
+            let admin = db.admin_pool().await?;
+            if *demo {
+                let report = seed::seed_demo(&admin, today).await?;
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            }
+            if let Some(n) = scale {
+                let report = seed::seed_scale(&admin, *n, today).await?;
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            }
+            admin.close().await;
+        }
+        Command::Tool { name: Some(name), args, as_user, table, .. } => {
+            let spec = wakil_tools::find(name).ok_or_else(|| ToolError::UnknownTool(name.clone()))?;
+            let email = as_user.as_deref().context("précisez l'utilisateur : --as EMAIL")?;
+            let args: serde_json::Value =
+                serde_json::from_str(args).context("les arguments doivent être un objet JSON, ex. '{\"residence\": \"Guéliz\"}'")?;
+            let ctx = ToolContext { store: db.store(4).await?, clock: cli.clock() };
+            let caller = ctx
+                .store
+                .caller_by_email(email, Canal::Cli)
+                .await?
+                .with_context(|| format!("aucun utilisateur actif « {email} »"))?;
+            let result = spec.call(&ctx, &caller, args).await;
+            ctx.store.close().await;
+            match result {
+                Ok(r) if *table => {
+                    println!("{}\n", r.summary);
+                    for t in &r.tables {
+                        println!("{}\n", t.to_text());
+                    }
+                }
+                Ok(r) => println!("{}", serde_json::to_string_pretty(&r.output)?),
+                Err(e) => {
+                    if let ToolError::Internal(detail) = &e {
+                        tracing::error!(%detail, "tool failed");
+                    }
+                    eprintln!("{e}");
+                    return Ok(ExitCode::from(if e.is_user_error() { 3 } else { 1 }));
+                }
+            }
+        }
+        Command::Users { all } => {
+            let admin = db.admin_pool().await?;
+            for u in wakil_schema::store::list_users(&admin, *all).await? {
+                let residence = u.residence.map(|r| format!(", {r}")).unwrap_or_default();
+                println!("{:<40} {:<30} {} ({}{residence})", u.email, u.nom_complet, u.syndic, u.role.label());
+            }
+            admin.close().await;
+        }
+        Command::Bench { residence, as_user, runs } => bench(cli, db, residence.as_deref(), as_user, *runs).await?,
+        Command::Tool { name: None, .. } | Command::Serve | Command::Ask { .. } | Command::Eval => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list_tools() {
+    for t in wakil_tools::catalog() {
+        let roles: Vec<&str> = wakil_schema::Role::ALL.iter().filter(|r| (t.allowed)(**r)).map(|r| r.label()).collect();
+        println!("{} ({:?}) — {}\n    rôles : {}\n", t.name, t.kind, t.description, roles.join(", "));
+    }
+}
+
+/// Times query_impayes for one résidence through the tool (scope check, RLS, SQL) and prints
+/// the percentiles and the query plan.
+async fn bench(cli: &Cli, db: &Database, residence: Option<&str>, email: &str, runs: usize) -> Result<()> {
+    let ctx = ToolContext { store: db.store(4).await?, clock: cli.clock() };
+    let caller = ctx.store.caller_by_email(email, Canal::Cli).await?.with_context(|| format!("aucun utilisateur « {email} »"))?;
+    let mut t = ctx.store.tenant_read(caller.syndic_id).await?;
+    let res = match residence {
+        Some(q) => match t.find_residence(q, caller.residence_scope()).await? {
+            wakil_schema::store::Lookup::Found(r) => r,
+            other => bail!("résidence « {q} » : {other:?}"),
+        },
+        None => t.residences(caller.residence_scope()).await?.into_iter().next().context("aucune résidence")?,
+    };
+    let residences = t.residences(None).await?.len();
+    t.commit().await?;
+    let spec = wakil_tools::find("query_impayes").context("query_impayes")?;
+    let args = serde_json::json!({ "residence": res.id.to_string() });
+    let mut times = Vec::with_capacity(runs);
+    let mut lines = 0;
+    for _ in 0..runs.max(1) {
+        let start = Instant::now();
+        let r = spec.call(&ctx, &caller, args.clone()).await?;
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+        lines = r.output["nombre_lignes"].as_u64().unwrap_or(0);
+    }
+    times.sort_by(f64::total_cmp);
+    let pct = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
+    println!(
+        "query_impayes — {} (id {}), syndic de {residences} résidences, {lines} lignes, {} exécutions",
+        res.nom,
+        res.id,
+        times.len()
+    );
+    println!("latence (ms) : p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}", pct(0.5), pct(0.95), pct(0.99), pct(1.0));
+    let mut t = ctx.store.tenant_read(caller.syndic_id).await?;
+    let plan = t
+        .explain_impayes(cli.clock().today(), &ImpayeFiltre { residence_id: Some(res.id), ..Default::default() })
+        .await?;
+    t.commit().await?;
+    println!("\nEXPLAIN (ANALYZE, BUFFERS) :\n{}", plan.join("\n"));
+    ctx.store.close().await;
+    Ok(())
+}
