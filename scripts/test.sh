@@ -23,4 +23,6 @@ cargo test -q --workspace 2>&1 | tee "$log" || status=$?
 # cargo's last "test result" line is an empty doc-test run: close on the workspace's totals.
 awk '/^test result:/ { passed += $4; failed += $6 }
      END { printf "tests: %d passed, %d failed\n", passed, failed }' "$log"
+# The tests' PostgreSQL is shared by the test processes and left running by them: stop it.
+cargo run -q --bin wakil -- --data-dir "${WAKIL_TEST_DATA_DIR:-${TMPDIR:-/tmp}/wakil-test-pg}" stop
 exit "$status"

@@ -14,7 +14,10 @@ const EMBEDDED_DATABASE: &str = "wakil";
 pub enum DbSource {
     /// `DATABASE_URL`: the owner connection (migrations, seed). The application role logs in with
     /// `app_password` (`WAKIL_APP_PASSWORD`) on the same server and database.
-    External { admin_url: String, app_password: String },
+    External {
+        admin_url: String,
+        app_password: String,
+    },
     /// The private server under `data_dir` (default `./.wakil`).
     Embedded { data_dir: PathBuf },
 }
@@ -37,18 +40,29 @@ pub struct Database {
 impl Database {
     pub async fn open(source: DbSource) -> Result<Self, DatabaseError> {
         let (admin_url, app_password, embedded) = match source {
-            DbSource::External { admin_url, app_password } => (admin_url, app_password, None),
+            DbSource::External {
+                admin_url,
+                app_password,
+            } => (admin_url, app_password, None),
             DbSource::Embedded { data_dir } => {
                 let pg = EmbeddedPostgres::start(&data_dir).await?;
                 create_database_if_missing(&pg.admin_url("postgres"), EMBEDDED_DATABASE).await?;
-                (pg.admin_url(EMBEDDED_DATABASE), pg.app_password().to_string(), Some(pg))
+                (
+                    pg.admin_url(EMBEDDED_DATABASE),
+                    pg.app_password().to_string(),
+                    Some(pg),
+                )
             }
         };
         let admin = store::connect_pool(&admin_url, 2).await?;
         store::migrate(&admin, &app_password).await?;
         admin.close().await;
         let app_url = store::app_url(&admin_url, &app_password)?;
-        Ok(Database { admin_url, app_url, embedded })
+        Ok(Database {
+            admin_url,
+            app_url,
+            embedded,
+        })
     }
 
     /// The application's store (row-level security applies).
@@ -72,10 +86,11 @@ impl Database {
 
 async fn create_database_if_missing(server_url: &str, name: &str) -> Result<(), StoreError> {
     let pool = store::connect_pool(server_url, 1).await?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(name)
-        .fetch_one(&pool)
-        .await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&pool)
+            .await?;
     if !exists {
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&pool)

@@ -488,6 +488,12 @@ impl EmbeddedPostgres {
         self.data_dir.join(LOG_FILE)
     }
 
+    /// Stops the server whoever started it (`wakil stop`, the end of the test script).
+    pub async fn shutdown(mut self) -> Result<(), EmbeddedError> {
+        self.owns_server = true;
+        self.stop().await
+    }
+
     /// Stops the server (pg_ctl stop -m fast -w) only if THIS value started it; a reused
     /// server keeps running.
     pub async fn stop(self) -> Result<(), EmbeddedError> {

@@ -84,7 +84,12 @@ pub fn lot_key(text: &str) -> String {
     let folded = fold(text);
     folded
         .split_whitespace()
-        .filter(|w| !matches!(*w, "lot" | "appartement" | "appart" | "appt" | "app" | "n°" | "no" | "numero"))
+        .filter(|w| {
+            !matches!(
+                *w,
+                "lot" | "appartement" | "appart" | "appt" | "app" | "n°" | "no" | "numero"
+            )
+        })
         .flat_map(|w| w.chars())
         .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_uppercase())

@@ -77,7 +77,10 @@ pub fn allocate_oldest_first<K: Clone>(amount: Decimal, open: &[OpenEcheance<K>]
         parts.push((e.key.clone(), take));
         left -= take;
     }
-    Allocation { parts, credit: left }
+    Allocation {
+        parts,
+        credit: left,
+    }
 }
 
 #[cfg(test)]
@@ -106,8 +109,14 @@ mod tests {
     #[test]
     fn allocation_covers_oldest_first_and_keeps_the_credit() {
         let open = vec![
-            OpenEcheance { key: 1, remaining: dec!(300) },
-            OpenEcheance { key: 2, remaining: dec!(300) },
+            OpenEcheance {
+                key: 1,
+                remaining: dec!(300),
+            },
+            OpenEcheance {
+                key: 2,
+                remaining: dec!(300),
+            },
         ];
         let a = allocate_oldest_first(dec!(450), &open);
         assert_eq!(a.parts, vec![(1, dec!(300)), (2, dec!(150))]);

@@ -56,8 +56,13 @@ static SERVER: OnceCell<Server> = OnceCell::const_new();
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 fn with_database(url: &str, db: &str) -> String {
-    let (base, _) = url.rsplit_once('/').expect("DATABASE_URL has no database part");
-    let query = url.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+    let (base, _) = url
+        .rsplit_once('/')
+        .expect("DATABASE_URL has no database part");
+    let query = url
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
     format!("{base}/{db}{query}")
 }
 
@@ -74,8 +79,13 @@ async fn server() -> &'static Server {
                         .map(std::path::PathBuf::from)
                         .unwrap_or_else(|| std::env::temp_dir().join("wakil-test-pg"));
                     // Left running for the other test processes; `scripts/test.sh` stops it.
-                    let pg = EmbeddedPostgres::start(&dir).await.expect("embedded PostgreSQL");
-                    Server { admin_base: pg.admin_url("postgres"), app_password: pg.app_password().to_string() }
+                    let pg = EmbeddedPostgres::start(&dir)
+                        .await
+                        .expect("embedded PostgreSQL");
+                    Server {
+                        admin_base: pg.admin_url("postgres"),
+                        app_password: pg.app_password().to_string(),
+                    }
                 }
             }
         })
@@ -86,7 +96,10 @@ async fn server() -> &'static Server {
 fn code_hash() -> u64 {
     use std::hash::{DefaultHasher, Hash, Hasher};
     let mut h = DefaultHasher::new();
-    for dir in [include_str!("../../migrations/0001_domain.sql"), include_str!("../../migrations/0002_tenant_isolation.sql")] {
+    for dir in [
+        include_str!("../../migrations/0001_domain.sql"),
+        include_str!("../../migrations/0002_tenant_isolation.sql"),
+    ] {
         dir.hash(&mut h);
     }
     include_str!("seed/mod.rs").hash(&mut h);
@@ -100,16 +113,27 @@ async fn ensure_template(admin_server: &PgPool, s: &Server, template: Template) 
         Template::Demo => format!("wakil_tpl_demo_{hash:x}"),
     };
     let mut lock = admin_server.acquire().await.unwrap();
-    sqlx::query("SELECT pg_advisory_lock($1)").bind(hash as i64).execute(&mut *lock).await.unwrap();
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(&name)
-        .fetch_one(&mut *lock)
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(hash as i64)
+        .execute(&mut *lock)
         .await
         .unwrap();
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut *lock)
+            .await
+            .unwrap();
     if !exists {
         let building = format!("{name}_building");
-        lock.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))).await.unwrap();
-        lock.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {building}"))).await.unwrap();
+        lock.execute(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {building} WITH (FORCE)"
+        )))
+        .await
+        .unwrap();
+        lock.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {building}")))
+            .await
+            .unwrap();
         let url = with_database(&s.admin_base, &building);
         let pool = store::connect_pool(&url, 4).await.unwrap();
         store::migrate(&pool, &s.app_password).await.unwrap();
@@ -117,24 +141,35 @@ async fn ensure_template(admin_server: &PgPool, s: &Server, template: Template) 
             crate::seed::seed_demo(&pool, DEMO_TODAY).await.unwrap();
         }
         pool.close().await;
-        lock.execute(sqlx::AssertSqlSafe(format!("ALTER DATABASE {building} RENAME TO {name}"))).await.unwrap();
+        lock.execute(sqlx::AssertSqlSafe(format!(
+            "ALTER DATABASE {building} RENAME TO {name}"
+        )))
+        .await
+        .unwrap();
     }
-    sqlx::query("SELECT pg_advisory_unlock($1)").bind(hash as i64).execute(&mut *lock).await.unwrap();
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(hash as i64)
+        .execute(&mut *lock)
+        .await
+        .unwrap();
     name
 }
 
 /// Drops the databases of test processes that have ended.
 async fn drop_stale(admin_server: &PgPool) {
-    let names: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'wakil\\_t\\_%'")
-        .fetch_all(admin_server)
-        .await
-        .unwrap();
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'wakil\\_t\\_%'")
+            .fetch_all(admin_server)
+            .await
+            .unwrap();
     for name in names {
         let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
         let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
         if !alive {
             let _ = admin_server
-                .execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
                 .await;
         }
     }
@@ -151,7 +186,9 @@ pub async fn fresh(template: Template) -> TestDb {
     let tpl = ensure_template(&admin_server, s, template).await;
     let name = format!("wakil_t_{}_{n}", std::process::id());
     admin_server
-        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name} TEMPLATE {tpl}")))
+        .execute(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE {name} TEMPLATE {tpl}"
+        )))
         .await
         .unwrap();
     admin_server.close().await;
@@ -159,5 +196,12 @@ pub async fn fresh(template: Template) -> TestDb {
     let app_url = store::app_url(&admin_url, &s.app_password).unwrap();
     let admin = store::connect_pool(&admin_url, 4).await.unwrap();
     let app = store::connect_pool(&app_url, 8).await.unwrap();
-    TestDb { name, admin, store: Store::from_pool(app.clone()), app, admin_url, app_url }
+    TestDb {
+        name,
+        admin,
+        store: Store::from_pool(app.clone()),
+        app,
+        admin_url,
+        app_url,
+    }
 }

@@ -126,7 +126,9 @@ pub enum Clock {
 impl Clock {
     pub fn today(&self) -> chrono::NaiveDate {
         match self {
-            Clock::System => chrono::Utc::now().with_timezone(&chrono_tz::Africa::Casablanca).date_naive(),
+            Clock::System => chrono::Utc::now()
+                .with_timezone(&chrono_tz::Africa::Casablanca)
+                .date_naive(),
             Clock::Fixed(d) => *d,
         }
     }

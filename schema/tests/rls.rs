@@ -7,7 +7,10 @@ use sqlx::{Connection, Executor, PgConnection, Row};
 use wakil_schema::testing::{Template, fresh};
 
 async fn syndic_ids(admin: &sqlx::PgPool) -> (i64, i64) {
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM syndics ORDER BY id").fetch_all(admin).await.unwrap();
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM syndics ORDER BY id")
+        .fetch_all(admin)
+        .await
+        .unwrap();
     assert!(ids.len() >= 2, "the demo has two syndics");
     (ids[0], ids[1])
 }
@@ -44,7 +47,11 @@ async fn app_role_does_not_bypass_rls_and_every_tenant_table_has_a_policy() {
     .fetch_all(&db.admin)
     .await
     .unwrap();
-    assert_eq!(unprotected, Vec::<String>::new(), "tables without row-level security");
+    assert_eq!(
+        unprotected,
+        Vec::<String>::new(),
+        "tables without row-level security"
+    );
     let owner_is_app: bool = sqlx::query_scalar(
         "SELECT bool_or(pg_get_userbyid(relowner) = 'wakil_app') FROM pg_class
          WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace",
@@ -52,7 +59,10 @@ async fn app_role_does_not_bypass_rls_and_every_tenant_table_has_a_policy() {
     .fetch_one(&db.admin)
     .await
     .unwrap();
-    assert!(!owner_is_app, "the application role must not own tables (owners bypass RLS)");
+    assert!(
+        !owner_is_app,
+        "the application role must not own tables (owners bypass RLS)"
+    );
 }
 
 #[tokio::test]
@@ -65,20 +75,31 @@ async fn hand_written_select_sees_only_the_syndic_of_the_transaction() {
 
     // Without a syndic set, nothing is visible.
     for table in tables.iter().chain(std::iter::once(&"syndics".to_string())) {
-        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
-            .fetch_one(&mut conn)
-            .await
-            .unwrap();
+        let n: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
         assert_eq!(n, 0, "{table} visible without a syndic");
     }
 
     // With syndic A set, `SELECT *` returns exactly A's rows, for every table.
     let mut tx = conn.begin().await.unwrap();
-    sqlx::query("SELECT set_config('wakil.syndic_id', $1, true)").bind(a.to_string()).execute(&mut *tx).await.unwrap();
+    sqlx::query("SELECT set_config('wakil.syndic_id', $1, true)")
+        .bind(a.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     let mut checked_b_rows = 0;
     for table in &tables {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table}"))).fetch_all(&mut *tx).await.unwrap();
-        assert!(rows.iter().all(|r| r.get::<i64, _>("syndic_id") == a), "{table} leaks another syndic");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table}")))
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+        assert!(
+            rows.iter().all(|r| r.get::<i64, _>("syndic_id") == a),
+            "{table} leaks another syndic"
+        );
         let (own, other): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT count(*) FILTER (WHERE syndic_id = $1), count(*) FILTER (WHERE syndic_id = $2) FROM {table}"
         )))
@@ -87,11 +108,18 @@ async fn hand_written_select_sees_only_the_syndic_of_the_transaction() {
         .fetch_one(&db.admin)
         .await
         .unwrap();
-        assert_eq!(rows.len() as i64, own, "{table}: all of A's rows are visible");
+        assert_eq!(
+            rows.len() as i64,
+            own,
+            "{table}: all of A's rows are visible"
+        );
         checked_b_rows += other;
     }
     assert!(checked_b_rows > 0, "syndic B has rows that were hidden");
-    let visible_syndics: Vec<i64> = sqlx::query_scalar("SELECT id FROM syndics").fetch_all(&mut *tx).await.unwrap();
+    let visible_syndics: Vec<i64> = sqlx::query_scalar("SELECT id FROM syndics")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
     assert_eq!(visible_syndics, vec![a]);
 
     // Writing B's rows is impossible: updates match nothing, inserts are refused.
@@ -106,23 +134,36 @@ async fn hand_written_select_sees_only_the_syndic_of_the_transaction() {
         .bind(b)
         .execute(&mut *tx)
         .await;
-    assert!(insert.is_err(), "inserting a row for another syndic must fail");
+    assert!(
+        insert.is_err(),
+        "inserting a row for another syndic must fail"
+    );
     tx.rollback().await.unwrap();
 
     // A row of A cannot point at B's rows either (composite foreign keys).
-    let b_residence: i64 = sqlx::query_scalar("SELECT id FROM residences WHERE syndic_id = $1 LIMIT 1")
-        .bind(b)
-        .fetch_one(&db.admin)
+    let b_residence: i64 =
+        sqlx::query_scalar("SELECT id FROM residences WHERE syndic_id = $1 LIMIT 1")
+            .bind(b)
+            .fetch_one(&db.admin)
+            .await
+            .unwrap();
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::query("SELECT set_config('wakil.syndic_id', $1, true)")
+        .bind(a.to_string())
+        .execute(&mut *tx)
         .await
         .unwrap();
-    let mut tx = conn.begin().await.unwrap();
-    sqlx::query("SELECT set_config('wakil.syndic_id', $1, true)").bind(a.to_string()).execute(&mut *tx).await.unwrap();
-    let cross = sqlx::query("INSERT INTO lots (syndic_id, residence_id, numero, tantiemes) VALUES ($1, $2, 'Z9', 10)")
-        .bind(a)
-        .bind(b_residence)
-        .execute(&mut *tx)
-        .await;
-    assert!(cross.is_err(), "a lot of A in B's résidence must be refused");
+    let cross = sqlx::query(
+        "INSERT INTO lots (syndic_id, residence_id, numero, tantiemes) VALUES ($1, $2, 'Z9', 10)",
+    )
+    .bind(a)
+    .bind(b_residence)
+    .execute(&mut *tx)
+    .await;
+    assert!(
+        cross.is_err(),
+        "a lot of A in B's résidence must be refused"
+    );
 }
 
 #[tokio::test]
@@ -131,21 +172,37 @@ async fn the_audit_log_is_append_only_for_the_application() {
     let (a, _) = syndic_ids(&db.admin).await;
     let mut conn = PgConnection::connect(&db.app_url).await.unwrap();
     let mut tx = conn.begin().await.unwrap();
-    sqlx::query("SELECT set_config('wakil.syndic_id', $1, true)").bind(a.to_string()).execute(&mut *tx).await.unwrap();
+    sqlx::query("SELECT set_config('wakil.syndic_id', $1, true)")
+        .bind(a.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     sqlx::query("INSERT INTO audit_log (syndic_id, canal, outil, arguments, resultat, succes) VALUES ($1, 'cli', 'test', '{}', 'ok', true)")
         .bind(a)
         .execute(&mut *tx)
         .await
         .unwrap();
     let delete = tx.execute("DELETE FROM audit_log").await;
-    assert!(delete.is_err(), "the application must not delete audit entries");
+    assert!(
+        delete.is_err(),
+        "the application must not delete audit entries"
+    );
 }
 
 #[tokio::test]
 async fn sql_and_rust_fold_names_the_same_way() {
     let db = fresh(Template::Empty).await;
-    for s in ["Résidence Al Maârif", "L'Œuvre d’Élodie-Çelik", "  BENJELLOUN   Ïmane ", "Agdal Parc"] {
-        let sql: String = sqlx::query_scalar("SELECT wakil_fold($1)").bind(s).fetch_one(&db.admin).await.unwrap();
+    for s in [
+        "Résidence Al Maârif",
+        "L'Œuvre d’Élodie-Çelik",
+        "  BENJELLOUN   Ïmane ",
+        "Agdal Parc",
+    ] {
+        let sql: String = sqlx::query_scalar("SELECT wakil_fold($1)")
+            .bind(s)
+            .fetch_one(&db.admin)
+            .await
+            .unwrap();
         assert_eq!(sql, wakil_schema::fold::fold(s), "{s}");
     }
 }

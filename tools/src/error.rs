@@ -25,12 +25,18 @@ pub enum ToolError {
     InvalidArgs(String),
     #[error("Outil inconnu : « {name} ». Outils disponibles : {list}.", name = .0, list = tool_names())]
     UnknownTool(String),
-    #[error("Une erreur interne est survenue ; réessayez dans un instant. Si elle persiste, contactez l'administrateur.")]
+    #[error(
+        "Une erreur interne est survenue ; réessayez dans un instant. Si elle persiste, contactez l'administrateur."
+    )]
     Internal(#[serde(skip)] String),
 }
 
 fn tool_names() -> String {
-    crate::catalog().iter().map(|t| t.name).collect::<Vec<_>>().join(", ")
+    crate::catalog()
+        .iter()
+        .map(|t| t.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn feminine(what: &str) -> bool {

@@ -80,7 +80,9 @@ impl Tool for ListFactures {
         }
         let limite = args.limite.unwrap_or(LIMITE_DEFAUT);
         if !(1..=LIMITE_MAX).contains(&limite) {
-            return Err(ToolError::InvalidArgs(format!("La limite doit être comprise entre 1 et {LIMITE_MAX}.")));
+            return Err(ToolError::InvalidArgs(format!(
+                "La limite doit être comprise entre 1 et {LIMITE_MAX}."
+            )));
         }
         let mut t = ctx.store.tenant_read(caller.syndic_id).await?;
         let residence = scope::residence(&mut t, caller, args.residence.as_deref()).await?;
@@ -89,7 +91,12 @@ impl Tool for ListFactures {
                 let all = t.fournisseurs().await?;
                 let best = closest(q, &all, |(_, nom)| nom, 0.8, 5);
                 let lookup = match best.as_slice() {
-                    [] => Lookup::NotFound(closest(q, &all, |(_, nom)| nom, 0.6, 5).into_iter().cloned().collect()),
+                    [] => Lookup::NotFound(
+                        closest(q, &all, |(_, nom)| nom, 0.6, 5)
+                            .into_iter()
+                            .cloned()
+                            .collect(),
+                    ),
                     [one, ..] => Lookup::Found((*one).clone()),
                 };
                 Some(resolved(lookup, "fournisseur", q, |(_, nom)| nom.clone())?.0)
@@ -120,13 +127,20 @@ impl Tool for ListFactures {
 
 impl Render for Output {
     fn summary(&self) -> String {
-        let statut = self.statut.map(|s| format!(" ({})", s.label())).unwrap_or_default();
+        let statut = self
+            .statut
+            .map(|s| format!(" ({})", s.label()))
+            .unwrap_or_default();
         let shown = if (self.factures.len() as i64) < self.nombre {
             format!(", {} affichées", self.factures.len())
         } else {
             String::new()
         };
-        format!("{} facture(s){statut}{shown} : total TTC {}.", self.nombre, mad(self.total_ttc))
+        format!(
+            "{} facture(s){statut}{shown} : total TTC {}.",
+            self.nombre,
+            mad(self.total_ttc)
+        )
     }
 
     fn tables(&self) -> Vec<Table> {
@@ -151,7 +165,9 @@ impl Render for Output {
                 f.fournisseur.clone().unwrap_or_else(|| "?".into()),
                 f.numero.clone().unwrap_or_else(|| "?".into()),
                 f.residence.clone().unwrap_or_default(),
-                f.categorie.map(|c| c.label().to_string()).unwrap_or_default(),
+                f.categorie
+                    .map(|c| c.label().to_string())
+                    .unwrap_or_default(),
                 opt(f.montant_ht),
                 opt(f.montant_tva),
                 opt(f.montant_ttc),

@@ -36,7 +36,12 @@ pub fn date(d: NaiveDate) -> String {
 
 /// "87,5 %".
 pub fn pourcentage(p: Decimal) -> String {
-    format!("{}{NBSP}%", p.round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero).to_string().replace('.', ","))
+    format!(
+        "{}{NBSP}%",
+        p.round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero)
+            .to_string()
+            .replace('.', ",")
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -69,7 +74,10 @@ impl Table {
             title: title.into(),
             columns: columns
                 .iter()
-                .map(|(label, align)| Column { label: (*label).to_string(), align: *align })
+                .map(|(label, align)| Column {
+                    label: (*label).to_string(),
+                    align: *align,
+                })
                 .collect(),
             rows: Vec::new(),
             footer: None,
@@ -105,9 +113,21 @@ impl Table {
                 .trim_end()
                 .to_string()
         };
-        let rule = widths.iter().map(|w| "─".repeat(*w)).collect::<Vec<_>>().join("  ");
-        let mut out = vec![self.title.clone(), line(&mut self.columns.iter().map(|c| c.label.as_str())), rule.clone()];
-        out.extend(self.rows.iter().map(|r| line(&mut r.iter().map(String::as_str))));
+        let rule = widths
+            .iter()
+            .map(|w| "─".repeat(*w))
+            .collect::<Vec<_>>()
+            .join("  ");
+        let mut out = vec![
+            self.title.clone(),
+            line(&mut self.columns.iter().map(|c| c.label.as_str())),
+            rule.clone(),
+        ];
+        out.extend(
+            self.rows
+                .iter()
+                .map(|r| line(&mut r.iter().map(String::as_str))),
+        );
         if let Some(footer) = &self.footer {
             out.push(rule);
             out.push(line(&mut footer.iter().map(String::as_str)));
@@ -133,7 +153,10 @@ mod tests {
 
     #[test]
     fn text_tables_align_amounts_right() {
-        let mut t = Table::new("Impayés", &[("Lot", Align::Left), ("Montant", Align::Right)]);
+        let mut t = Table::new(
+            "Impayés",
+            &[("Lot", Align::Left), ("Montant", Align::Right)],
+        );
         t.row(vec!["A1".into(), "5,00".into()]);
         t.row(vec!["B12".into(), "1\u{a0}200,00".into()]);
         t.footer = Some(vec!["Total".into(), "1\u{a0}205,00".into()]);

@@ -61,13 +61,19 @@ impl Tool for QueryImpayes {
             return Err(ToolError::Forbidden(scope::STAFF_ONLY.into()));
         }
         if let Some(a) = args.annee.filter(|a| !(2000..=2100).contains(a)) {
-            return Err(ToolError::InvalidArgs(format!("Année invalide : {a}. Indiquez une année comme 2025.")));
+            return Err(ToolError::InvalidArgs(format!(
+                "Année invalide : {a}. Indiquez une année comme 2025."
+            )));
         }
         if args.montant_min.is_some_and(|m| m < Decimal::ZERO) {
-            return Err(ToolError::InvalidArgs("Le montant minimum doit être positif.".into()));
+            return Err(ToolError::InvalidArgs(
+                "Le montant minimum doit être positif.".into(),
+            ));
         }
         if args.jours_retard_min.is_some_and(|j| j < 0) {
-            return Err(ToolError::InvalidArgs("Le retard minimum doit être un nombre de jours positif.".into()));
+            return Err(ToolError::InvalidArgs(
+                "Le retard minimum doit être un nombre de jours positif.".into(),
+            ));
         }
         let today = ctx.clock.today();
         let mut t = ctx.store.tenant_read(caller.syndic_id).await?;
@@ -98,7 +104,10 @@ impl Tool for QueryImpayes {
 
 impl Render for Output {
     fn summary(&self) -> String {
-        let ou = self.residence.as_ref().map_or("toutes résidences".to_string(), |r| r.nom.clone());
+        let ou = self
+            .residence
+            .as_ref()
+            .map_or("toutes résidences".to_string(), |r| r.nom.clone());
         if self.lignes.is_empty() {
             return format!("Aucun impayé ({ou}) au {}.", date(self.au));
         }

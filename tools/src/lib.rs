@@ -87,7 +87,10 @@ pub struct ToolSpec {
 
 impl std::fmt::Debug for ToolSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ToolSpec").field("name", &self.name).field("kind", &self.kind).finish()
+        f.debug_struct("ToolSpec")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .finish()
     }
 }
 
@@ -105,7 +108,12 @@ impl ToolSpec {
     }
 
     /// Checks the role, parses the arguments and runs the tool.
-    pub async fn call(&self, ctx: &ToolContext, caller: &Caller, args: serde_json::Value) -> Result<ToolResult, ToolError> {
+    pub async fn call(
+        &self,
+        ctx: &ToolContext,
+        caller: &Caller,
+        args: serde_json::Value,
+    ) -> Result<ToolResult, ToolError> {
         if !(self.allowed)(caller.role) {
             return Err(ToolError::Forbidden(format!(
                 "L'outil « {} » n'est pas accessible à un {}.",
@@ -117,17 +125,27 @@ impl ToolSpec {
     }
 }
 
-fn call_erased<'a, T: Tool>(ctx: &'a ToolContext, caller: &'a Caller, args: serde_json::Value) -> CallFuture<'a> {
+fn call_erased<'a, T: Tool>(
+    ctx: &'a ToolContext,
+    caller: &'a Caller,
+    args: serde_json::Value,
+) -> CallFuture<'a> {
     Box::pin(async move {
         // `null` (no arguments at all) means "all defaults".
-        let args = if args.is_null() { serde_json::json!({}) } else { args };
-        let args: T::Args = serde_json::from_value(args).map_err(|e| ToolError::invalid_args(T::NAME, &e))?;
+        let args = if args.is_null() {
+            serde_json::json!({})
+        } else {
+            args
+        };
+        let args: T::Args =
+            serde_json::from_value(args).map_err(|e| ToolError::invalid_args(T::NAME, &e))?;
         let output = T::run(ctx, caller, args).await?;
         Ok(ToolResult {
             tool: T::NAME,
             summary: output.summary(),
             tables: output.tables(),
-            output: serde_json::to_value(&output).map_err(|e| ToolError::Internal(e.to_string()))?,
+            output: serde_json::to_value(&output)
+                .map_err(|e| ToolError::Internal(e.to_string()))?,
         })
     })
 }

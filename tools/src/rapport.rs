@@ -63,7 +63,14 @@ impl Tool for RapportFinancier {
         let depenses = t.depenses_par_categorie(residence.id, annee).await?;
         let budget = t.budget_vs_realise(residence.id, annee).await?;
         t.commit().await?;
-        Ok(Output { residence, annee, au: today, chiffres, depenses, budget })
+        Ok(Output {
+            residence,
+            annee,
+            au: today,
+            chiffres,
+            depenses,
+            budget,
+        })
     }
 }
 
@@ -85,7 +92,12 @@ impl Render for Output {
     fn tables(&self) -> Vec<Table> {
         let c = &self.chiffres;
         let mut synthese = Table::new(
-            format!("{} — exercice {} (au {})", self.residence.nom, self.annee, date(self.au)),
+            format!(
+                "{} — exercice {} (au {})",
+                self.residence.nom,
+                self.annee,
+                date(self.au)
+            ),
             &[("", Align::Left), ("MAD", Align::Right)],
         );
         for (label, value) in [
@@ -124,7 +136,11 @@ impl Render for Output {
         }
         depenses.footer = Some(vec![
             "Total".into(),
-            self.depenses.iter().map(|d| d.nb_factures).sum::<i64>().to_string(),
+            self.depenses
+                .iter()
+                .map(|d| d.nb_factures)
+                .sum::<i64>()
+                .to_string(),
             montant(self.depenses.iter().map(|d| d.montant_ht).sum()),
             montant(self.depenses.iter().map(|d| d.montant_tva).sum()),
             montant(c.depenses),
@@ -146,7 +162,9 @@ impl Render for Output {
                 montant(b.budget),
                 montant(b.realise),
                 montant(b.ecart),
-                b.taux_execution.map(pourcentage).unwrap_or_else(|| "—".into()),
+                b.taux_execution
+                    .map(pourcentage)
+                    .unwrap_or_else(|| "—".into()),
             ]);
         }
         budget.footer = Some(vec![

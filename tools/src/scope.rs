@@ -5,8 +5,7 @@ use crate::ToolError;
 use wakil_schema::store::{CoproprietaireRef, Lookup, ResidenceRef, Tenant};
 use wakil_schema::{Caller, Role};
 
-pub(crate) const STAFF_ONLY: &str =
-    "Cette information est réservée à l'équipe du syndic. Vous pouvez consulter votre propre compte (« mon solde »).";
+pub(crate) const STAFF_ONLY: &str = "Cette information est réservée à l'équipe du syndic. Vous pouvez consulter votre propre compte (« mon solde »).";
 
 /// Staff and président (read-mostly) may use the syndic's read tools; co-owners may not.
 pub(crate) fn staff(role: Role) -> bool {
@@ -40,7 +39,11 @@ pub(crate) fn residence_label(r: &ResidenceRef) -> String {
 }
 
 pub(crate) fn coproprietaire_label(c: &CoproprietaireRef) -> String {
-    if c.lots.is_empty() { c.nom.clone() } else { format!("{} — {}", c.nom, c.lots) }
+    if c.lots.is_empty() {
+        c.nom.clone()
+    } else {
+        format!("{} — {}", c.nom, c.lots)
+    }
 }
 
 /// The résidence the caller asked for, within what they may see; `None` when they named none
@@ -53,7 +56,12 @@ pub(crate) async fn residence(
     let only = caller.residence_scope();
     match query.map(str::trim).filter(|q| !q.is_empty()) {
         Some(q) => {
-            let r = resolved(t.find_residence(q, only).await?, "résidence", q, residence_label)?;
+            let r = resolved(
+                t.find_residence(q, only).await?,
+                "résidence",
+                q,
+                residence_label,
+            )?;
             Ok(Some(r))
         }
         None => match only {
@@ -76,10 +84,16 @@ pub(crate) async fn one_residence(
     let all = t.residences(caller.residence_scope()).await?;
     match all.as_slice() {
         [one] => Ok(one.clone()),
-        [] => Err(ToolError::InvalidArgs("Aucune résidence n'est enregistrée pour ce syndic.".into())),
+        [] => Err(ToolError::InvalidArgs(
+            "Aucune résidence n'est enregistrée pour ce syndic.".into(),
+        )),
         many => Err(ToolError::InvalidArgs(format!(
             "Précisez la résidence : {}.",
-            many.iter().take(10).map(residence_label).collect::<Vec<_>>().join(" ; ")
+            many.iter()
+                .take(10)
+                .map(residence_label)
+                .collect::<Vec<_>>()
+                .join(" ; ")
         ))),
     }
 }

@@ -7,7 +7,9 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use wakil_schema::store::{CoproprietaireRef, EcheanceDetail, Lookup, PaiementDetail, SoldeChiffres, Tenant};
+use wakil_schema::store::{
+    CoproprietaireRef, EcheanceDetail, Lookup, PaiementDetail, SoldeChiffres, Tenant,
+};
 use wakil_schema::{Caller, Role};
 
 pub struct SoldeCopro;
@@ -65,13 +67,23 @@ impl Tool for SoldeCopro {
         let echeances = t.echeances_of(id).await?;
         let paiements = t.paiements_of(id).await?;
         t.commit().await?;
-        Ok(Output { coproprietaire, au: today, chiffres, echeances, paiements })
+        Ok(Output {
+            coproprietaire,
+            au: today,
+            chiffres,
+            echeances,
+            paiements,
+        })
     }
 }
 
 /// A co-owner's own account. Naming anyone else is refused without saying whether they exist.
 async fn own_account(t: &mut Tenant, own: i64, args: &Args) -> Result<i64, ToolError> {
-    if let Some(q) = args.coproprietaire.as_deref().filter(|q| !q.trim().is_empty()) {
+    if let Some(q) = args
+        .coproprietaire
+        .as_deref()
+        .filter(|q| !q.trim().is_empty())
+    {
         match t.find_coproprietaire(q, None).await? {
             Lookup::Found(c) if c.id == own => {}
             _ => return Err(ToolError::Forbidden(OWN_ACCOUNT_ONLY.into())),
@@ -89,17 +101,32 @@ async fn own_account(t: &mut Tenant, own: i64, args: &Args) -> Result<i64, ToolE
 
 /// The account a staff member asked for, within their résidences.
 async fn target(t: &mut Tenant, caller: &Caller, args: &Args) -> Result<i64, ToolError> {
-    let residence = scope::residence(t, caller, args.residence.as_deref()).await?.map(|r| r.id);
+    let residence = scope::residence(t, caller, args.residence.as_deref())
+        .await?
+        .map(|r| r.id);
     if let Some(q) = args.lot.as_deref().filter(|q| !q.trim().is_empty()) {
         let lot = resolved(t.find_lot(q, residence).await?, "lot", q, |l| {
             format!("{} ({})", l.numero, l.residence)
         })?;
         return lot.coproprietaire_id.ok_or_else(|| {
-            ToolError::InvalidArgs(format!("Le lot {} ({}) n'a pas de propriétaire enregistré.", lot.numero, lot.residence))
+            ToolError::InvalidArgs(format!(
+                "Le lot {} ({}) n'a pas de propriétaire enregistré.",
+                lot.numero, lot.residence
+            ))
         });
     }
-    match args.coproprietaire.as_deref().filter(|q| !q.trim().is_empty()) {
-        Some(q) => Ok(resolved(t.find_coproprietaire(q, residence).await?, "copropriétaire", q, coproprietaire_label)?.id),
+    match args
+        .coproprietaire
+        .as_deref()
+        .filter(|q| !q.trim().is_empty())
+    {
+        Some(q) => Ok(resolved(
+            t.find_coproprietaire(q, residence).await?,
+            "copropriétaire",
+            q,
+            coproprietaire_label,
+        )?
+        .id),
         None => Err(ToolError::InvalidArgs(
             "Précisez le copropriétaire (nom) ou le lot dont vous voulez le solde.".into(),
         )),

@@ -12,7 +12,11 @@ use wakil_schema::{Canal, Clock, seed};
 use wakil_tools::{ToolContext, ToolError};
 
 #[derive(Debug, Parser)]
-#[command(name = "wakil", version, about = "Wakil — l'assistant des syndics de copropriété")]
+#[command(
+    name = "wakil",
+    version,
+    about = "Wakil — l'assistant des syndics de copropriété"
+)]
 pub struct Cli {
     /// Data directory of the embedded PostgreSQL (ignored with DATABASE_URL).
     #[arg(long, env = "WAKIL_DATA_DIR", default_value = ".wakil", global = true)]
@@ -21,7 +25,12 @@ pub struct Cli {
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
     /// Password of the application role `wakil_app` on the DATABASE_URL server.
-    #[arg(long, env = "WAKIL_APP_PASSWORD", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "WAKIL_APP_PASSWORD",
+        global = true,
+        hide_env_values = true
+    )]
     app_password: Option<String>,
     /// Pretend today is this date (YYYY-MM-DD), for reproducible runs.
     #[arg(long, env = "WAKIL_TODAY", global = true)]
@@ -74,6 +83,8 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         runs: usize,
     },
+    /// Stop the embedded PostgreSQL of --data-dir, whoever started it.
+    Stop,
     /// Start the web chat server (comes with the web chat issue).
     Serve,
     /// Ask one question from the terminal (comes with the agent engine issue).
@@ -102,19 +113,35 @@ impl Cli {
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let later = |what: &str, issue: &str| {
-        eprintln!("« wakil {what} » arrive avec {issue}. En attendant : wakil tool --table NOM '{{…}}' --as EMAIL.");
+        eprintln!(
+            "« wakil {what} » arrive avec {issue}. En attendant : wakil tool --table NOM '{{…}}' --as EMAIL."
+        );
         Ok(ExitCode::from(2))
     };
     match &cli.command {
         Command::Serve => return later("serve", "le chat web"),
         Command::Ask { .. } => return later("ask", "le moteur conversationnel"),
         Command::Eval => return later("eval", "le moteur conversationnel"),
+        Command::Stop => {
+            if cli.data_dir.join("pgdata/postmaster.pid").exists() {
+                wakil_schema::embedded::EmbeddedPostgres::start(&cli.data_dir)
+                    .await?
+                    .shutdown()
+                    .await?;
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
         Command::Tool { name: None, .. } => {
             list_tools();
             return Ok(ExitCode::SUCCESS);
         }
-        Command::Tool { name: Some(name), schema: true, .. } => {
-            let spec = wakil_tools::find(name).ok_or_else(|| ToolError::UnknownTool(name.clone()))?;
+        Command::Tool {
+            name: Some(name),
+            schema: true,
+            ..
+        } => {
+            let spec =
+                wakil_tools::find(name).ok_or_else(|| ToolError::UnknownTool(name.clone()))?;
             println!("{}", serde_json::to_string_pretty(&(spec.args_schema)())?);
             return Ok(ExitCode::SUCCESS);
         }
@@ -145,12 +172,25 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
             }
             admin.close().await;
         }
-        Command::Tool { name: Some(name), args, as_user, table, .. } => {
-            let spec = wakil_tools::find(name).ok_or_else(|| ToolError::UnknownTool(name.clone()))?;
-            let email = as_user.as_deref().context("précisez l'utilisateur : --as EMAIL")?;
-            let args: serde_json::Value =
-                serde_json::from_str(args).context("les arguments doivent être un objet JSON, ex. '{\"residence\": \"Guéliz\"}'")?;
-            let ctx = ToolContext { store: db.store(4).await?, clock: cli.clock() };
+        Command::Tool {
+            name: Some(name),
+            args,
+            as_user,
+            table,
+            ..
+        } => {
+            let spec =
+                wakil_tools::find(name).ok_or_else(|| ToolError::UnknownTool(name.clone()))?;
+            let email = as_user
+                .as_deref()
+                .context("précisez l'utilisateur : --as EMAIL")?;
+            let args: serde_json::Value = serde_json::from_str(args).context(
+                "les arguments doivent être un objet JSON, ex. '{\"residence\": \"Guéliz\"}'",
+            )?;
+            let ctx = ToolContext {
+                store: db.store(4).await?,
+                clock: cli.clock(),
+            };
             let caller = ctx
                 .store
                 .caller_by_email(email, Canal::Cli)
@@ -179,35 +219,77 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
             let admin = db.admin_pool().await?;
             for u in wakil_schema::store::list_users(&admin, *all).await? {
                 let residence = u.residence.map(|r| format!(", {r}")).unwrap_or_default();
-                println!("{:<40} {:<30} {} ({}{residence})", u.email, u.nom_complet, u.syndic, u.role.label());
+                println!(
+                    "{:<40} {:<30} {} ({}{residence})",
+                    u.email,
+                    u.nom_complet,
+                    u.syndic,
+                    u.role.label()
+                );
             }
             admin.close().await;
         }
-        Command::Bench { residence, as_user, runs } => bench(cli, db, residence.as_deref(), as_user, *runs).await?,
-        Command::Tool { name: None, .. } | Command::Serve | Command::Ask { .. } | Command::Eval => {}
+        Command::Bench {
+            residence,
+            as_user,
+            runs,
+        } => bench(cli, db, residence.as_deref(), as_user, *runs).await?,
+        Command::Tool { name: None, .. }
+        | Command::Stop
+        | Command::Serve
+        | Command::Ask { .. }
+        | Command::Eval => {}
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn list_tools() {
     for t in wakil_tools::catalog() {
-        let roles: Vec<&str> = wakil_schema::Role::ALL.iter().filter(|r| (t.allowed)(**r)).map(|r| r.label()).collect();
-        println!("{} ({:?}) — {}\n    rôles : {}\n", t.name, t.kind, t.description, roles.join(", "));
+        let roles: Vec<&str> = wakil_schema::Role::ALL
+            .iter()
+            .filter(|r| (t.allowed)(**r))
+            .map(|r| r.label())
+            .collect();
+        println!(
+            "{} ({:?}) — {}\n    rôles : {}\n",
+            t.name,
+            t.kind,
+            t.description,
+            roles.join(", ")
+        );
     }
 }
 
 /// Times query_impayes for one résidence through the tool (scope check, RLS, SQL) and prints
 /// the percentiles and the query plan.
-async fn bench(cli: &Cli, db: &Database, residence: Option<&str>, email: &str, runs: usize) -> Result<()> {
-    let ctx = ToolContext { store: db.store(4).await?, clock: cli.clock() };
-    let caller = ctx.store.caller_by_email(email, Canal::Cli).await?.with_context(|| format!("aucun utilisateur « {email} »"))?;
+async fn bench(
+    cli: &Cli,
+    db: &Database,
+    residence: Option<&str>,
+    email: &str,
+    runs: usize,
+) -> Result<()> {
+    let ctx = ToolContext {
+        store: db.store(4).await?,
+        clock: cli.clock(),
+    };
+    let caller = ctx
+        .store
+        .caller_by_email(email, Canal::Cli)
+        .await?
+        .with_context(|| format!("aucun utilisateur « {email} »"))?;
     let mut t = ctx.store.tenant_read(caller.syndic_id).await?;
     let res = match residence {
         Some(q) => match t.find_residence(q, caller.residence_scope()).await? {
             wakil_schema::store::Lookup::Found(r) => r,
             other => bail!("résidence « {q} » : {other:?}"),
         },
-        None => t.residences(caller.residence_scope()).await?.into_iter().next().context("aucune résidence")?,
+        None => t
+            .residences(caller.residence_scope())
+            .await?
+            .into_iter()
+            .next()
+            .context("aucune résidence")?,
     };
     let residences = t.residences(None).await?.len();
     t.commit().await?;
@@ -229,10 +311,22 @@ async fn bench(cli: &Cli, db: &Database, residence: Option<&str>, email: &str, r
         res.id,
         times.len()
     );
-    println!("latence (ms) : p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}", pct(0.5), pct(0.95), pct(0.99), pct(1.0));
+    println!(
+        "latence (ms) : p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}",
+        pct(0.5),
+        pct(0.95),
+        pct(0.99),
+        pct(1.0)
+    );
     let mut t = ctx.store.tenant_read(caller.syndic_id).await?;
     let plan = t
-        .explain_impayes(cli.clock().today(), &ImpayeFiltre { residence_id: Some(res.id), ..Default::default() })
+        .explain_impayes(
+            cli.clock().today(),
+            &ImpayeFiltre {
+                residence_id: Some(res.id),
+                ..Default::default()
+            },
+        )
         .await?;
     t.commit().await?;
     println!("\nEXPLAIN (ANALYZE, BUFFERS) :\n{}", plan.join("\n"));

@@ -86,13 +86,19 @@ impl Tenant {
         .bind(f.au)
         .fetch_one(&mut *self.tx)
         .await?;
-        Ok(FacturesTrouvees { lignes, nombre, total_ttc })
+        Ok(FacturesTrouvees {
+            lignes,
+            nombre,
+            total_ttc,
+        })
     }
 
     /// Suppliers as (id, name) for resolution.
     pub async fn fournisseurs(&mut self) -> Result<Vec<(i64, String)>> {
-        Ok(sqlx::query_as("SELECT id, nom FROM fournisseurs ORDER BY nom")
-            .fetch_all(&mut *self.tx)
-            .await?)
+        Ok(
+            sqlx::query_as("SELECT id, nom FROM fournisseurs ORDER BY nom")
+                .fetch_all(&mut *self.tx)
+                .await?,
+        )
     }
 }

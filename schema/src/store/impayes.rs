@@ -1,12 +1,12 @@
 //! Impayés: échéances past their due date and not fully covered by (non-cancelled) payments.
 
 use super::{Result, StoreError, Tenant};
-use sqlx::Arguments;
-use sqlx::postgres::PgArguments;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use sqlx::Arguments;
+use sqlx::postgres::PgArguments;
 
 /// Filters of the impayés query; `None` means no filter.
 #[derive(Debug, Clone, Default)]
@@ -79,14 +79,22 @@ fn impayes_args(today: NaiveDate, f: &ImpayeFiltre) -> Result<PgArguments> {
 }
 
 impl Tenant {
-    pub async fn impayes(&mut self, today: NaiveDate, f: &ImpayeFiltre) -> Result<Vec<ImpayeLigne>> {
+    pub async fn impayes(
+        &mut self,
+        today: NaiveDate,
+        f: &ImpayeFiltre,
+    ) -> Result<Vec<ImpayeLigne>> {
         Ok(sqlx::query_as_with(IMPAYES_SQL, impayes_args(today, f)?)
             .fetch_all(&mut *self.tx)
             .await?)
     }
 
     /// `EXPLAIN (ANALYZE, BUFFERS)` of the impayés query, for the benchmark command.
-    pub async fn explain_impayes(&mut self, today: NaiveDate, f: &ImpayeFiltre) -> Result<Vec<String>> {
+    pub async fn explain_impayes(
+        &mut self,
+        today: NaiveDate,
+        f: &ImpayeFiltre,
+    ) -> Result<Vec<String>> {
         let sql = sqlx::AssertSqlSafe(format!("EXPLAIN (ANALYZE, BUFFERS) {IMPAYES_SQL}"));
         Ok(sqlx::query_scalar_with(sql, impayes_args(today, f)?)
             .fetch_all(&mut *self.tx)

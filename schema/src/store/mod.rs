@@ -10,10 +10,10 @@ mod solde;
 pub use factures::{FactureFiltre, FactureLigne, FacturesTrouvees};
 pub use impayes::{ImpayeFiltre, ImpayeLigne};
 pub use rapport::{BudgetEcart, DepenseCategorie, RapportChiffres};
-pub use resolve::{CoproprietaireRef, LotRef, Lookup, ResidenceRef};
+pub use resolve::{CoproprietaireRef, Lookup, LotRef, ResidenceRef};
 pub use solde::{AllocationDetail, EcheanceDetail, PaiementDetail, SoldeChiffres};
 
-use crate::types::{Canal, Caller, Role};
+use crate::types::{Caller, Canal, Role};
 use sqlx::migrate::MigrateError;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
@@ -79,7 +79,9 @@ pub fn app_url(admin_url: &str, password: &str) -> Result<String> {
 fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -93,7 +95,9 @@ pub struct Store {
 
 impl Store {
     pub async fn connect(app_url: &str, max_connections: u32) -> Result<Self> {
-        Ok(Self::from_pool(connect_pool(app_url, max_connections).await?))
+        Ok(Self::from_pool(
+            connect_pool(app_url, max_connections).await?,
+        ))
     }
 
     pub fn from_pool(pool: PgPool) -> Self {
@@ -142,6 +146,16 @@ impl Store {
     }
 }
 
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    syndic_id: i64,
+    role: Role,
+    nom_complet: String,
+    coproprietaire_id: Option<i64>,
+    residence_id: Option<i64>,
+}
+
 /// One transaction with `wakil.syndic_id` set; all tenant queries are its methods.
 pub struct Tenant {
     pub(crate) tx: Transaction<'static, Postgres>,
@@ -159,20 +173,20 @@ impl Tenant {
 
     /// The caller for one of this syndic's users.
     pub async fn caller(&mut self, user_id: i64, canal: Canal) -> Result<Option<Caller>> {
-        let row: Option<(i64, i64, Role, String, Option<i64>, Option<i64>)> = sqlx::query_as(
+        let row: Option<UserRow> = sqlx::query_as(
             "SELECT id, syndic_id, role, nom_complet, coproprietaire_id, residence_id
              FROM users WHERE id = $1 AND actif",
         )
         .bind(user_id)
         .fetch_optional(&mut *self.tx)
         .await?;
-        Ok(row.map(|(user_id, syndic_id, role, nom, coproprietaire_id, residence_id)| Caller {
-            user_id,
-            syndic_id,
-            role,
-            nom,
-            coproprietaire_id,
-            residence_id,
+        Ok(row.map(|u| Caller {
+            user_id: u.id,
+            syndic_id: u.syndic_id,
+            role: u.role,
+            nom: u.nom_complet,
+            coproprietaire_id: u.coproprietaire_id,
+            residence_id: u.residence_id,
             canal,
         }))
     }

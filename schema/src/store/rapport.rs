@@ -55,7 +55,12 @@ const DEPENSES_DE_L_ANNEE: &str = "
       AND f.date_facture >= make_date($2, 1, 1) AND f.date_facture < make_date($2 + 1, 1, 1)";
 
 impl Tenant {
-    pub async fn rapport_chiffres(&mut self, residence_id: i64, annee: i32, today: NaiveDate) -> Result<RapportChiffres> {
+    pub async fn rapport_chiffres(
+        &mut self,
+        residence_id: i64,
+        annee: i32,
+        today: NaiveDate,
+    ) -> Result<RapportChiffres> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "WITH ech AS (
                  SELECT e.montant, e.date_echeance,
@@ -92,7 +97,11 @@ impl Tenant {
         .await?)
     }
 
-    pub async fn depenses_par_categorie(&mut self, residence_id: i64, annee: i32) -> Result<Vec<DepenseCategorie>> {
+    pub async fn depenses_par_categorie(
+        &mut self,
+        residence_id: i64,
+        annee: i32,
+    ) -> Result<Vec<DepenseCategorie>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT categorie, count(*) AS nb_factures, sum(montant_ht) AS montant_ht,
                     sum(montant_tva) AS montant_tva, sum(montant_ttc) AS montant_ttc
@@ -105,7 +114,11 @@ impl Tenant {
     }
 
     /// Every budget line of the year and every category with expenses, side by side.
-    pub async fn budget_vs_realise(&mut self, residence_id: i64, annee: i32) -> Result<Vec<BudgetEcart>> {
+    pub async fn budget_vs_realise(
+        &mut self,
+        residence_id: i64,
+        annee: i32,
+    ) -> Result<Vec<BudgetEcart>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "WITH b AS (
                  SELECT bl.categorie, bl.montant FROM budgets b JOIN budget_lignes bl ON bl.budget_id = b.id

@@ -44,7 +44,18 @@ pub struct LotRef {
 
 /// Words that carry no identity in a résidence name.
 const RESIDENCE_STOPWORDS: &[&str] = &[
-    "residence", "res", "immeuble", "imm", "la", "le", "les", "de", "du", "des", "d", "l",
+    "residence",
+    "res",
+    "immeuble",
+    "imm",
+    "la",
+    "le",
+    "les",
+    "de",
+    "du",
+    "des",
+    "d",
+    "l",
 ];
 
 const SUGGESTIONS: usize = 5;
@@ -55,7 +66,14 @@ fn like_patterns(folded: &str, stopwords: &[&str]) -> Vec<String> {
     folded
         .split_whitespace()
         .filter(|w| !stopwords.contains(w))
-        .map(|w| format!("%{}%", w.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
+        .map(|w| {
+            format!(
+                "%{}%",
+                w.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            )
+        })
         .collect()
 }
 
@@ -66,7 +84,10 @@ fn pick<T: Clone>(query: &str, hits: Vec<T>, name: impl Fn(&T) -> &str) -> Looku
         1 => Lookup::Found(hits[0].clone()),
         _ => {
             let q = fold(query);
-            let exact: Vec<&T> = hits.iter().filter(|h| fold(name(h)).trim() == q.trim()).collect();
+            let exact: Vec<&T> = hits
+                .iter()
+                .filter(|h| fold(name(h)).trim() == q.trim())
+                .collect();
             match exact.as_slice() {
                 [one] => Lookup::Found((*one).clone()),
                 _ => Lookup::Ambiguous(hits),
@@ -106,10 +127,12 @@ const LOT_SELECT: &str = "
 
 impl Tenant {
     pub async fn residence_by_id(&mut self, id: i64) -> Result<Option<ResidenceRef>> {
-        Ok(sqlx::query_as("SELECT id, nom, ville FROM residences WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?)
+        Ok(
+            sqlx::query_as("SELECT id, nom, ville FROM residences WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *self.tx)
+                .await?,
+        )
     }
 
     /// The résidences, optionally only `only` (a président's own).
@@ -123,9 +146,16 @@ impl Tenant {
     }
 
     /// A résidence by id, name or city words ("guéliz", "maarif", "Agdal Parc").
-    pub async fn find_residence(&mut self, query: &str, only: Option<i64>) -> Result<Lookup<ResidenceRef>> {
+    pub async fn find_residence(
+        &mut self,
+        query: &str,
+        only: Option<i64>,
+    ) -> Result<Lookup<ResidenceRef>> {
         if let Ok(id) = query.trim().parse::<i64>() {
-            let found = self.residence_by_id(id).await?.filter(|r| only.is_none_or(|o| o == r.id));
+            let found = self
+                .residence_by_id(id)
+                .await?
+                .filter(|r| only.is_none_or(|o| o == r.id));
             return Ok(found.map_or(Lookup::NotFound(Vec::new()), Lookup::Found));
         }
         let patterns = like_patterns(&fold(query), RESIDENCE_STOPWORDS);
@@ -155,15 +185,19 @@ impl Tenant {
         residence: Option<i64>,
     ) -> Result<Lookup<CoproprietaireRef>> {
         if let Ok(id) = query.trim().parse::<i64>() {
-            let found: Option<CoproprietaireRef> =
-                sqlx::query_as(sqlx::AssertSqlSafe(format!("{COPRO_SELECT} WHERE {COPRO_IN_SCOPE} AND c.id = $2")))
-                    .bind(residence)
-                    .bind(id)
-                    .fetch_optional(&mut *self.tx)
-                    .await?;
+            let found: Option<CoproprietaireRef> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{COPRO_SELECT} WHERE {COPRO_IN_SCOPE} AND c.id = $2"
+            )))
+            .bind(residence)
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
             return Ok(found.map_or(Lookup::NotFound(Vec::new()), Lookup::Found));
         }
-        let patterns = like_patterns(&fold(query), &["m", "mme", "mr", "madame", "monsieur", "si", "lalla"]);
+        let patterns = like_patterns(
+            &fold(query),
+            &["m", "mme", "mr", "madame", "monsieur", "si", "lalla"],
+        );
         if !patterns.is_empty() {
             let hits: Vec<CoproprietaireRef> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "{COPRO_SELECT} WHERE {COPRO_IN_SCOPE} AND c.nom_cle LIKE ALL ($2) ORDER BY c.nom, c.prenom LIMIT 20"
@@ -186,14 +220,20 @@ impl Tenant {
     }
 
     pub async fn coproprietaire_by_id(&mut self, id: i64) -> Result<Option<CoproprietaireRef>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("{COPRO_SELECT} WHERE c.id = $1")))
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?)
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{COPRO_SELECT} WHERE c.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await?)
     }
 
     /// A lot by number ("3B", "lot A-12"), in `residence` when given, else anywhere in scope.
-    pub async fn find_lot(&mut self, query: &str, residence: Option<i64>) -> Result<Lookup<LotRef>> {
+    pub async fn find_lot(
+        &mut self,
+        query: &str,
+        residence: Option<i64>,
+    ) -> Result<Lookup<LotRef>> {
         let key = lot_key(query);
         let hits: Vec<LotRef> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{LOT_SELECT} WHERE l.numero_cle = $1 AND ($2::bigint IS NULL OR l.residence_id = $2)
@@ -219,7 +259,10 @@ impl Tenant {
         .fetch_all(&mut *self.tx)
         .await?;
         Ok(Lookup::NotFound(
-            closest(&key, &all, |l| &l.numero, 0.7, SUGGESTIONS).into_iter().cloned().collect(),
+            closest(&key, &all, |l| &l.numero, 0.7, SUGGESTIONS)
+                .into_iter()
+                .cloned()
+                .collect(),
         ))
     }
 }

@@ -101,7 +101,11 @@ impl Tenant {
         .await?)
     }
 
-    pub async fn solde_chiffres(&mut self, coproprietaire_id: i64, today: NaiveDate) -> Result<SoldeChiffres> {
+    pub async fn solde_chiffres(
+        &mut self,
+        coproprietaire_id: i64,
+        today: NaiveDate,
+    ) -> Result<SoldeChiffres> {
         Ok(sqlx::query_as(
             "WITH e AS (
                  SELECT e.montant, e.date_echeance,
