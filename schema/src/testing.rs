@@ -44,6 +44,8 @@ pub struct TestDb {
     pub store: Store,
     pub admin_url: String,
     pub app_url: String,
+    /// The application role's password (for `DATABASE_URL` + `WAKIL_APP_PASSWORD` runs of the CLI).
+    pub app_password: String,
 }
 
 struct Server {
@@ -203,5 +205,6 @@ pub async fn fresh(template: Template) -> TestDb {
         app,
         admin_url,
         app_url,
+        app_password: s.app_password.clone(),
     }
 }

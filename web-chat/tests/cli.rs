@@ -1,0 +1,158 @@
+//! The `wakil` binary end to end: `wakil tool` on a fresh demo database.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Output;
+use wakil_schema::testing::{DEMO_TODAY, Template, TestDb, fresh};
+
+async fn email_of(db: &TestDb, role: &str) -> String {
+    sqlx::query_scalar(
+        "SELECT email FROM users WHERE role::text = $1 ORDER BY syndic_id, id LIMIT 1",
+    )
+    .bind(role)
+    .fetch_one(&db.admin)
+    .await
+    .unwrap()
+}
+
+async fn wakil(db: &TestDb, args: &[&str]) -> Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_wakil"))
+        .args(args)
+        .env("DATABASE_URL", &db.admin_url)
+        .env("WAKIL_APP_PASSWORD", &db.app_password)
+        .env("WAKIL_TODAY", DEMO_TODAY.to_string())
+        .output()
+        .await
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn tool_prints_typed_json_and_the_same_total_as_a_french_table() {
+    let db = fresh(Template::Demo).await;
+    let email = email_of(&db, "gestionnaire").await;
+    let json = wakil(&db, &["tool", "query_impayes", "{}", "--as", &email]).await;
+    assert!(json.status.success(), "{}", stderr(&json));
+    let output: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    let total: String = output["total"].as_str().unwrap().to_string();
+    let expected: rust_decimal::Decimal = sqlx::query_scalar(
+        "SELECT sum(e.montant - coalesce((SELECT sum(a.montant) FROM allocations a WHERE a.echeance_id = e.id), 0))
+         FROM echeances e JOIN users u ON u.syndic_id = e.syndic_id AND u.email = $1 WHERE e.date_echeance < $2",
+    )
+    .bind(&email)
+    .bind(DEMO_TODAY)
+    .fetch_one(&db.admin)
+    .await
+    .unwrap();
+    assert_eq!(total.parse::<rust_decimal::Decimal>().unwrap(), expected);
+
+    let table = wakil(
+        &db,
+        &["tool", "query_impayes", "{}", "--as", &email, "--table"],
+    )
+    .await;
+    assert!(table.status.success(), "{}", stderr(&table));
+    let text = stdout(&table);
+    let french = expected.to_string().replace('.', ",");
+    let (int, frac) = french.split_once(',').unwrap();
+    let grouped: Vec<String> = int
+        .as_bytes()
+        .rchunks(3)
+        .rev()
+        .map(|c| String::from_utf8(c.to_vec()).unwrap())
+        .collect();
+    let shown = format!("{},{frac}", grouped.join("\u{a0}"));
+    assert!(text.contains(&shown), "total {shown} not in:\n{text}");
+    assert!(text.contains("Impayés au 15/11/2026"), "{text}");
+}
+
+#[tokio::test]
+async fn tool_errors_are_french_and_exit_with_a_user_error_code() {
+    let db = fresh(Template::Demo).await;
+    let gestionnaire = email_of(&db, "gestionnaire").await;
+    let o = wakil(
+        &db,
+        &[
+            "tool",
+            "query_impayes",
+            r#"{"residence": "Atlantis"}"#,
+            "--as",
+            &gestionnaire,
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("Aucune résidence ne correspond à « Atlantis »"),
+        "{}",
+        stderr(&o)
+    );
+
+    let copro = email_of(&db, "coproprietaire").await;
+    let o = wakil(&db, &["tool", "query_impayes", "{}", "--as", &copro]).await;
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("n'est pas accessible"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = wakil(
+        &db,
+        &[
+            "tool",
+            "query_impayes",
+            "{pas du json",
+            "--as",
+            &gestionnaire,
+        ],
+    )
+    .await;
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("objet JSON"), "{}", stderr(&o));
+
+    let o = wakil(
+        &db,
+        &["tool", "query_impayes", "{}", "--as", "personne@nulle.part"],
+    )
+    .await;
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("aucun utilisateur actif"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = wakil(
+        &db,
+        &["tool", "inventer_un_chiffre", "{}", "--as", &gestionnaire],
+    )
+    .await;
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("Outil inconnu"), "{}", stderr(&o));
+}
+
+#[tokio::test]
+async fn tool_lists_the_catalog_and_prints_argument_schemas() {
+    let db = fresh(Template::Empty).await;
+    let o = wakil(&db, &["tool"]).await;
+    let text = stdout(&o);
+    for name in [
+        "query_impayes",
+        "solde_copro",
+        "rapport_financier",
+        "list_factures",
+    ] {
+        assert!(text.contains(name), "{text}");
+    }
+    let o = wakil(&db, &["tool", "solde_copro", "--schema"]).await;
+    let schema: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(schema["properties"]["lot"].is_object(), "{schema}");
+}
