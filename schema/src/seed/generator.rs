@@ -304,15 +304,48 @@ const DRAFTS: &[(SupplierKey, Categorie, &str, i64)] = &[
     ),
 ];
 
-const DEMANDES: &[&str] = &[
-    "La lumière de la cage d'escalier ne fonctionne plus à mon étage depuis trois jours.",
-    "Fuite d'eau au plafond du parking, au niveau de ma place de stationnement.",
-    "L'ascenseur est bloqué au rez-de-chaussée, merci d'envoyer un technicien.",
-    "Le portail du parking ne se referme plus correctement, il reste entrouvert la nuit.",
-    "Infiltration d'eau dans la chambre après la pluie, probablement depuis la terrasse.",
-    "Le jardinier n'est pas passé depuis deux semaines, les haies débordent sur l'allée.",
-    "L'interphone de l'entrée principale est en panne, les visiteurs ne peuvent pas sonner.",
-    "Odeur persistante dans le local poubelles du rez-de-chaussée.",
+/// What a request needs the building to have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Besoin {
+    Rien,
+    Ascenseur,
+    Jardin,
+    Parking,
+}
+
+const DEMANDES: &[(&str, Besoin)] = &[
+    (
+        "La lumière de la cage d'escalier ne fonctionne plus à mon étage depuis trois jours.",
+        Besoin::Rien,
+    ),
+    (
+        "Fuite d'eau au plafond du parking, au niveau de ma place de stationnement.",
+        Besoin::Parking,
+    ),
+    (
+        "L'ascenseur est bloqué au rez-de-chaussée, merci d'envoyer un technicien.",
+        Besoin::Ascenseur,
+    ),
+    (
+        "Le portail du parking ne se referme plus correctement, il reste entrouvert la nuit.",
+        Besoin::Parking,
+    ),
+    (
+        "Infiltration d'eau dans la chambre après la pluie, probablement depuis la terrasse.",
+        Besoin::Rien,
+    ),
+    (
+        "Le jardinier n'est pas passé depuis deux semaines, les haies débordent sur l'allée.",
+        Besoin::Jardin,
+    ),
+    (
+        "L'interphone de l'entrée principale est en panne, les visiteurs ne peuvent pas sonner.",
+        Besoin::Rien,
+    ),
+    (
+        "Odeur persistante dans le local poubelles du rez-de-chaussée.",
+        Besoin::Rien,
+    ),
 ];
 
 /// A budget: year, id, lines (category, MAD).
@@ -1038,8 +1071,18 @@ impl Generator {
         }
 
         // Payments by behaviour, allocated oldest first.
+        let mut balances = Vec::with_capacity(owners.len());
         for (k, o) in owners.iter().enumerate() {
-            self.payments(sy, rid, rng, o, &plans, &mut dues[k], &per_call[k], chunk);
+            balances.push(self.payments(
+                sy,
+                rid,
+                rng,
+                o,
+                &plans,
+                &mut dues[k],
+                &per_call[k],
+                chunk,
+            ));
         }
 
         // Report: the président is listed above; now notable co-owners.
@@ -1047,8 +1090,13 @@ impl Generator {
             for (k, o) in owners.iter().enumerate() {
                 let mut n: Vec<String> = Vec::new();
                 match o.profile {
-                    Profile::Chronic(_) => n.push("débiteur chronique (impayés > 90 jours)".into()),
-                    Profile::Overpayer => n.push("trop-perçu : solde créditeur".into()),
+                    Profile::Chronic(_) => n.push(format!(
+                        "débiteur chronique : {} échus impayés, dont plus de 90 jours",
+                        fmt_mad(balances[k].0)
+                    )),
+                    Profile::Overpayer => {
+                        n.push(format!("trop-perçu : avoir de {}", fmt_mad(balances[k].1)))
+                    }
                     _ => {}
                 }
                 if let Some(l) = notes.get(&k) {
@@ -1076,25 +1124,48 @@ impl Generator {
             self.reglement(sy, spec, rid, text, chunk);
         }
 
-        // Demandes d'intervention.
+        // Demandes d'intervention: the first one recent and still open.
+        let has = |c: Categorie| spec.layout.budget().iter().any(|l| l.0 == c);
+        let possibles: Vec<&(&str, Besoin)> = DEMANDES
+            .iter()
+            .filter(|(_, b)| match b {
+                Besoin::Ascenseur => has(Categorie::Ascenseur),
+                Besoin::Jardin => has(Categorie::Jardinage),
+                _ => true,
+            })
+            .collect();
+        let parkings: Vec<usize> = (0..plan.len())
+            .filter(|&l| plan[l].kind == LotType::Parking)
+            .collect();
+        let flats: Vec<usize> = (0..plan.len())
+            .filter(|&l| plan[l].kind == LotType::Appartement)
+            .collect();
+        let start = rng.below(possibles.len() as u64) as usize;
         for d in 0..spec.demandes {
-            let o = &owners[rng.below(owners.len() as u64) as usize];
-            let age = rng.range(2, 120);
+            let (texte, besoin) = *possibles[(start + d) % possibles.len()];
+            let lot = if besoin == Besoin::Parking && !parkings.is_empty() {
+                *rng.pick(&parkings)
+            } else {
+                *rng.pick(&flats)
+            };
+            let age = if d == 0 {
+                rng.range(1, 10)
+            } else {
+                rng.range(15, 120)
+            };
             let statut = match age {
                 0..=14 => "ouverte",
-                15..=60 => "en_cours",
-                _ if d % 5 == 4 => "rejetee",
+                15..=45 => "en_cours",
+                _ if d % 4 == 3 => "rejetee",
                 _ => "resolue",
             };
             chunk.batch.demandes.push(DemandeRow {
                 id: next(&mut self.ids.demandes),
                 syndic_id: sy.id,
                 residence_id: rid,
-                lot_id: Some(lot_ids[o.lots[0]]),
-                coproprietaire_id: Some(o.id),
-                description: DEMANDES
-                    [(rng.below(DEMANDES.len() as u64) as usize + d) % DEMANDES.len()]
-                .to_string(),
+                lot_id: Some(lot_ids[lot]),
+                coproprietaire_id: Some(owners[lot_owner[lot]].id),
+                description: texte.to_string(),
                 statut,
                 created_at: at(
                     add_days(today, -age),
@@ -1117,7 +1188,7 @@ impl Generator {
         dues: &mut [(i64, usize, NaiveDate, Decimal)],
         per_call: &[Decimal],
         chunk: &mut Chunk,
-    ) {
+    ) -> (Decimal, Decimal) {
         #[derive(Clone, Copy)]
         enum Intent {
             Call(usize),
@@ -1168,6 +1239,7 @@ impl Generator {
         }
 
         let mut remaining: Vec<Decimal> = dues.iter().map(|d| d.3).collect();
+        let mut credit = Decimal::ZERO;
         for (date, intent) in intents {
             let open: Vec<OpenEcheance<usize>> = dues
                 .iter()
@@ -1237,7 +1309,15 @@ impl Generator {
                     montant: part,
                 });
             }
+            credit += alloc.credit;
         }
+        let overdue = dues
+            .iter()
+            .zip(&remaining)
+            .filter(|(d, _)| d.2 < today)
+            .map(|(_, r)| *r)
+            .sum();
+        (overdue, credit)
     }
 
     #[allow(clippy::too_many_arguments)]

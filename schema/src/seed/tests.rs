@@ -581,6 +581,15 @@ async fn scale_benchmark() -> TestResult {
     with_db(async |pool: &PgPool| {
         let demo = seed_demo(pool, today).await?;
         println!("demo: {} rows in {} ms", demo.total_rows, demo.elapsed_ms);
+        for u in &demo.users {
+            println!(
+                "  {:<14} {:<36} {:<24} {}",
+                format!("{:?}", u.role),
+                u.email,
+                u.nom_complet,
+                u.note.as_deref().unwrap_or("")
+            );
+        }
         let report = seed_scale(pool, n, today).await?;
         println!(
             "seed_scale({n}): {} rows in {:.1} s",
