@@ -98,13 +98,19 @@ async fn server() -> &'static Server {
 fn code_hash() -> u64 {
     use std::hash::{DefaultHasher, Hash, Hasher};
     let mut h = DefaultHasher::new();
-    for dir in [
+    for source in [
         include_str!("../../migrations/0001_domain.sql"),
         include_str!("../../migrations/0002_tenant_isolation.sql"),
+        include_str!("seed/mod.rs"),
+        include_str!("seed/generator.rs"),
+        include_str!("seed/layout.rs"),
+        include_str!("seed/data.rs"),
+        include_str!("seed/rng.rs"),
+        include_str!("seed/tables.rs"),
+        include_str!("seed/reglement_gueliz.md"),
     ] {
-        dir.hash(&mut h);
+        source.hash(&mut h);
     }
-    include_str!("seed/mod.rs").hash(&mut h);
     h.finish() & 0x7fff_ffff_ffff
 }
 

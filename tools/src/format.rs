@@ -162,8 +162,8 @@ mod tests {
         t.footer = Some(vec!["Total".into(), "1\u{a0}205,00".into()]);
         let text = t.to_text();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[3], "A1        5,00");
-        assert_eq!(lines[4], "B12   1\u{a0}200,00");
-        assert_eq!(lines[6], "Total 1\u{a0}205,00");
+        assert_eq!(lines[3], "A1         5,00");
+        assert_eq!(lines[4], "B12    1\u{a0}200,00");
+        assert_eq!(lines[6], "Total  1\u{a0}205,00");
     }
 }

@@ -1,86 +1,16 @@
-//! Tests against a live PostgreSQL (`WAKIL_DEV_DATABASE_URL`, default the dev server): each
-//! test creates its own database, runs the migrations, seeds, checks invariants in SQL, drops it.
+//! Tests against the project's PostgreSQL (the test harness): each test gets a fresh migrated
+//! database, seeds it and checks the invariants in SQL.
 
 use std::error::Error;
-use std::str::FromStr;
-use std::sync::atomic::{AtomicU32, Ordering};
-
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection};
 
 use super::*;
 
 type TestResult = Result<(), Box<dyn Error>>;
 
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-/// Migrations create a cluster-wide role: run them one database at a time.
-static MIGRATIONS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn server() -> Result<PgConnectOptions, sqlx::Error> {
-    let url = std::env::var("WAKIL_DEV_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://wakil@127.0.0.1:55432/postgres".to_string());
-    PgConnectOptions::from_str(&url)
-}
-
-/// Runs `f` on a fresh, migrated database, dropped afterwards whatever the outcome (kept, to
-/// look at, when `WAKIL_SEED_KEEP_DB` is set).
+/// Runs `f` on a fresh, migrated database of the test harness.
 async fn with_db(f: impl AsyncFnOnce(&PgPool) -> TestResult) -> TestResult {
-    let server = server()?;
-    let name = format!(
-        "wakil_seed_test_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    );
-    let mut c = PgConnection::connect_with(&server).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&mut c)
-    .await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut c)
-        .await?;
-    // The dev server's postgresql.conf may carry `pg_catalog.pg_catalog.french` (initdb with
-    // `--text-search-config=pg_catalog.french`), which parallel workers refuse.
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "ALTER DATABASE {name} SET default_text_search_config = 'pg_catalog.french'"
-    )))
-    .execute(&mut c)
-    .await?;
-    let pool = PgPoolOptions::new()
-        .max_connections(4)
-        .connect_with(server.clone().database(&name))
-        .await;
-    let result = match pool {
-        Ok(pool) => {
-            let migrated = {
-                let _one_at_a_time = MIGRATIONS.lock().await;
-                // `sqlx::migrate!` needs sqlx's `macros` feature, which the workspace leaves off.
-                let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
-                match sqlx::migrate::Migrator::new(dir).await {
-                    Ok(m) => m.run(&pool).await,
-                    Err(e) => Err(e),
-                }
-            };
-            let r = match migrated {
-                Ok(()) => f(&pool).await,
-                Err(e) => Err(e.into()),
-            };
-            pool.close().await;
-            r
-        }
-        Err(e) => Err(e.into()),
-    };
-    if std::env::var_os("WAKIL_SEED_KEEP_DB").is_some() {
-        println!("kept database {name}");
-        return result;
-    }
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&mut c)
-    .await?;
-    result
+    let db = crate::testing::fresh(crate::testing::Template::Empty).await;
+    f(&db.admin).await
 }
 
 async fn count(pool: &PgPool, sql: &'static str) -> Result<i64, sqlx::Error> {
@@ -566,46 +496,4 @@ fn reglement_is_several_pages_of_articles() {
             .count(),
         30
     );
-}
-
-/// The benchmark: `cargo test --release -p wakil-schema -- --ignored --nocapture`
-/// (`WAKIL_SEED_SCALE` résidences, 10,000 by default).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "benchmark: seeds 10,000 résidences"]
-async fn scale_benchmark() -> TestResult {
-    let n: u32 = std::env::var("WAKIL_SEED_SCALE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10_000);
-    let today = date(2025, 11, 20);
-    with_db(async |pool: &PgPool| {
-        let demo = seed_demo(pool, today).await?;
-        println!("demo: {} rows in {} ms", demo.total_rows, demo.elapsed_ms);
-        for u in &demo.users {
-            println!(
-                "  {:<14} {:<36} {:<24} {}",
-                format!("{:?}", u.role),
-                u.email,
-                u.nom_complet,
-                u.note.as_deref().unwrap_or("")
-            );
-        }
-        let report = seed_scale(pool, n, today).await?;
-        println!(
-            "seed_scale({n}): {} rows in {:.1} s",
-            report.total_rows,
-            report.elapsed_ms as f64 / 1000.0
-        );
-        for (table, rows) in &report.counts {
-            println!("  {table:<24} {rows:>10}");
-        }
-        let started = Instant::now();
-        check_invariants(pool, today).await?;
-        println!(
-            "invariants checked in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
-        Ok(())
-    })
-    .await
 }
