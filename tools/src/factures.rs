@@ -66,9 +66,6 @@ impl Tool for ListFactures {
     }
 
     async fn run(ctx: &ToolContext, caller: &Caller, args: Args) -> Result<Output, ToolError> {
-        if !staff(caller.role) {
-            return Err(ToolError::Forbidden(scope::STAFF_ONLY.into()));
-        }
         if let (Some(du), Some(au)) = (args.du, args.au)
             && du > au
         {

@@ -57,9 +57,6 @@ impl Tool for QueryImpayes {
     }
 
     async fn run(ctx: &ToolContext, caller: &Caller, args: Args) -> Result<Output, ToolError> {
-        if !staff(caller.role) {
-            return Err(ToolError::Forbidden(scope::STAFF_ONLY.into()));
-        }
         if let Some(a) = args.annee.filter(|a| !(2000..=2100).contains(a)) {
             return Err(ToolError::InvalidArgs(format!(
                 "Année invalide : {a}. Indiquez une année comme 2025."

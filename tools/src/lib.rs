@@ -131,6 +131,18 @@ fn call_erased<'a, T: Tool>(
     args: serde_json::Value,
 ) -> CallFuture<'a> {
     Box::pin(async move {
+        // The one role check of every tool, before its arguments are even read.
+        if !T::allowed(caller.role) {
+            return Err(ToolError::Forbidden(if caller.role.is_staff() {
+                format!(
+                    "L'outil « {} » n'est pas accessible à un {}.",
+                    T::NAME,
+                    caller.role.label()
+                )
+            } else {
+                scope::STAFF_ONLY.to_string()
+            }));
+        }
         // `null` (no arguments at all) means "all defaults".
         let args = if args.is_null() {
             serde_json::json!({})

@@ -46,9 +46,6 @@ impl Tool for RapportFinancier {
     }
 
     async fn run(ctx: &ToolContext, caller: &Caller, args: Args) -> Result<Output, ToolError> {
-        if !staff(caller.role) {
-            return Err(ToolError::Forbidden(scope::STAFF_ONLY.into()));
-        }
         let today = ctx.clock.today();
         let annee = args.annee.unwrap_or(today.year());
         if !(2000..=today.year()).contains(&annee) {

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 use wakil_schema::database::{Database, DbSource};
 use wakil_schema::store::ImpayeFiltre;
-use wakil_schema::{Canal, Clock, seed};
+use wakil_schema::{Caller, Canal, Clock, seed};
 use wakil_tools::{ToolContext, ToolError};
 
 #[derive(Debug, Parser)]
@@ -187,15 +187,7 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
             let args: serde_json::Value = serde_json::from_str(args).context(
                 "les arguments doivent être un objet JSON, ex. '{\"residence\": \"Guéliz\"}'",
             )?;
-            let ctx = ToolContext {
-                store: db.store(4).await?,
-                clock: cli.clock(),
-            };
-            let caller = ctx
-                .store
-                .caller_by_email(email, Canal::Cli)
-                .await?
-                .with_context(|| format!("aucun utilisateur actif « {email} »"))?;
+            let (ctx, caller) = session(cli, db, email).await?;
             let result = spec.call(&ctx, &caller, args).await;
             ctx.store.close().await;
             match result {
@@ -243,6 +235,20 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The tools' context and the caller behind `--as EMAIL`.
+async fn session(cli: &Cli, db: &Database, email: &str) -> Result<(ToolContext, Caller)> {
+    let ctx = ToolContext {
+        store: db.store(4).await?,
+        clock: cli.clock(),
+    };
+    let caller = ctx
+        .store
+        .caller_by_email(email, Canal::Cli)
+        .await?
+        .with_context(|| format!("aucun utilisateur actif « {email} »"))?;
+    Ok((ctx, caller))
+}
+
 fn list_tools() {
     for t in wakil_tools::catalog() {
         let roles: Vec<&str> = wakil_schema::Role::ALL
@@ -269,15 +275,7 @@ async fn bench(
     email: &str,
     runs: usize,
 ) -> Result<()> {
-    let ctx = ToolContext {
-        store: db.store(4).await?,
-        clock: cli.clock(),
-    };
-    let caller = ctx
-        .store
-        .caller_by_email(email, Canal::Cli)
-        .await?
-        .with_context(|| format!("aucun utilisateur « {email} »"))?;
+    let (ctx, caller) = session(cli, db, email).await?;
     let mut t = ctx.store.tenant_read(caller.syndic_id).await?;
     let res = match residence {
         Some(q) => match t.find_residence(q, caller.residence_scope()).await? {

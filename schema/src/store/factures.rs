@@ -1,11 +1,12 @@
 //! Supplier invoices.
 
-use super::{Result, Tenant};
+use super::{Result, Tenant, push};
 use crate::types::{Categorie, StatutFacture};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgArguments;
 
 #[derive(Debug, Clone, Default)]
 pub struct FactureFiltre {
@@ -54,36 +55,43 @@ const FACTURES_WHERE: &str = "
       AND ($5::date IS NULL OR f.date_facture >= $5)
       AND ($6::date IS NULL OR f.date_facture <= $6)";
 
+/// The filter's parameters `$1`…`$6` of [`FACTURES_WHERE`].
+fn filter_args(f: &FactureFiltre) -> Result<PgArguments> {
+    let mut args = PgArguments::default();
+    push(&mut args, &f.statuts)?;
+    push(&mut args, f.fournisseur_id)?;
+    push(&mut args, f.residence_id)?;
+    push(&mut args, f.categorie)?;
+    push(&mut args, f.du)?;
+    push(&mut args, f.au)?;
+    Ok(args)
+}
+
 impl Tenant {
     pub async fn factures(&mut self, f: &FactureFiltre) -> Result<FacturesTrouvees> {
-        let lignes: Vec<FactureLigne> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT f.id, s.nom AS fournisseur, f.numero, f.date_facture, f.date_echeance, r.nom AS residence,
-                    f.categorie, f.montant_ht, f.montant_tva, f.montant_ttc, f.statut, f.confiance
-             FROM factures f
-             LEFT JOIN fournisseurs s ON s.id = f.fournisseur_id
-             LEFT JOIN residences r ON r.id = f.residence_id
-             {FACTURES_WHERE}
-             ORDER BY f.date_facture DESC NULLS FIRST, f.id DESC
-             LIMIT $7"
-        )))
-        .bind(&f.statuts)
-        .bind(f.fournisseur_id)
-        .bind(f.residence_id)
-        .bind(f.categorie)
-        .bind(f.du)
-        .bind(f.au)
-        .bind(f.limite)
+        let mut args = filter_args(f)?;
+        push(&mut args, f.limite)?;
+        let lignes: Vec<FactureLigne> = sqlx::query_as_with(
+            sqlx::AssertSqlSafe(format!(
+                "SELECT f.id, s.nom AS fournisseur, f.numero, f.date_facture, f.date_echeance, r.nom AS residence,
+                        f.categorie, f.montant_ht, f.montant_tva, f.montant_ttc, f.statut, f.confiance
+                 FROM factures f
+                 LEFT JOIN fournisseurs s ON s.id = f.fournisseur_id
+                 LEFT JOIN residences r ON r.id = f.residence_id
+                 {FACTURES_WHERE}
+                 ORDER BY f.date_facture DESC NULLS FIRST, f.id DESC
+                 LIMIT $7"
+            )),
+            args,
+        )
         .fetch_all(&mut *self.tx)
         .await?;
-        let (nombre, total_ttc): (i64, Decimal) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT count(*), coalesce(sum(f.montant_ttc), 0) FROM factures f {FACTURES_WHERE}"
-        )))
-        .bind(&f.statuts)
-        .bind(f.fournisseur_id)
-        .bind(f.residence_id)
-        .bind(f.categorie)
-        .bind(f.du)
-        .bind(f.au)
+        let (nombre, total_ttc): (i64, Decimal) = sqlx::query_as_with(
+            sqlx::AssertSqlSafe(format!(
+                "SELECT count(*), coalesce(sum(f.montant_ttc), 0) FROM factures f {FACTURES_WHERE}"
+            )),
+            filter_args(f)?,
+        )
         .fetch_one(&mut *self.tx)
         .await?;
         Ok(FacturesTrouvees {

@@ -1,11 +1,10 @@
 //! Impayés: échéances past their due date and not fully covered by (non-cancelled) payments.
 
-use super::{Result, StoreError, Tenant};
+use super::{Result, Tenant, push};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use sqlx::Arguments;
 use sqlx::postgres::PgArguments;
 
 /// Filters of the impayés query; `None` means no filter.
@@ -68,13 +67,12 @@ const IMPAYES_SQL: &str = "
 
 fn impayes_args(today: NaiveDate, f: &ImpayeFiltre) -> Result<PgArguments> {
     let mut args = PgArguments::default();
-    let err = |e| StoreError::Database(sqlx::Error::Encode(e));
-    args.add(today).map_err(err)?;
-    args.add(f.residence_id).map_err(err)?;
-    args.add(f.annee).map_err(err)?;
-    args.add(f.coproprietaire_id).map_err(err)?;
-    args.add(f.montant_min).map_err(err)?;
-    args.add(f.jours_retard_min).map_err(err)?;
+    push(&mut args, today)?;
+    push(&mut args, f.residence_id)?;
+    push(&mut args, f.annee)?;
+    push(&mut args, f.coproprietaire_id)?;
+    push(&mut args, f.montant_min)?;
+    push(&mut args, f.jours_retard_min)?;
     Ok(args)
 }
 

@@ -87,6 +87,16 @@ fn percent_encode(s: &str) -> String {
         .collect()
 }
 
+/// Appends a bind parameter to `args` (for statements whose parameters are shared by two queries).
+pub(crate) fn push<'q, T>(args: &mut sqlx::postgres::PgArguments, value: T) -> Result<()>
+where
+    T: sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + 'q,
+{
+    use sqlx::Arguments;
+    args.add(value)
+        .map_err(|e| StoreError::Database(sqlx::Error::Encode(e)))
+}
+
 /// The application's handle on the database, connected as [`APP_ROLE`].
 #[derive(Clone, Debug)]
 pub struct Store {
