@@ -11,6 +11,15 @@ use wakil_schema::store::ImpayeFiltre;
 use wakil_schema::{Caller, Canal, Clock, seed};
 use wakil_tools::{ToolContext, ToolError};
 
+/// `println!` that tolerates a closed pipe (`wakil users | head`) instead of panicking, so the
+/// embedded server is still stopped cleanly.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "wakil",
@@ -142,7 +151,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let spec =
                 wakil_tools::find(name).ok_or_else(|| ToolError::UnknownTool(name.clone()))?;
-            println!("{}", serde_json::to_string_pretty(&(spec.args_schema)())?);
+            out!("{}", serde_json::to_string_pretty(&(spec.args_schema)())?);
             return Ok(ExitCode::SUCCESS);
         }
         _ => {}
@@ -156,7 +165,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
     let today = cli.clock().today();
     match &cli.command {
-        Command::Migrate => println!("Base de données à jour."),
+        Command::Migrate => out!("Base de données à jour."),
         Command::Seed { demo, scale } => {
             if !demo && scale.is_none() {
                 bail!("précisez --demo et/ou --scale N");
@@ -164,11 +173,11 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
             let admin = db.admin_pool().await?;
             if *demo {
                 let report = seed::seed_demo(&admin, today).await?;
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                out!("{}", serde_json::to_string_pretty(&report)?);
             }
             if let Some(n) = scale {
                 let report = seed::seed_scale(&admin, *n, today).await?;
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                out!("{}", serde_json::to_string_pretty(&report)?);
             }
             admin.close().await;
         }
@@ -192,12 +201,12 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
             ctx.store.close().await;
             match result {
                 Ok(r) if *table => {
-                    println!("{}\n", r.summary);
+                    out!("{}\n", r.summary);
                     for t in &r.tables {
-                        println!("{}\n", t.to_text());
+                        out!("{}\n", t.to_text());
                     }
                 }
-                Ok(r) => println!("{}", serde_json::to_string_pretty(&r.output)?),
+                Ok(r) => out!("{}", serde_json::to_string_pretty(&r.output)?),
                 Err(e) => {
                     if let ToolError::Internal(detail) = &e {
                         tracing::error!(%detail, "tool failed");
@@ -211,7 +220,7 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
             let admin = db.admin_pool().await?;
             for u in wakil_schema::store::list_users(&admin, *all).await? {
                 let residence = u.residence.map(|r| format!(", {r}")).unwrap_or_default();
-                println!(
+                out!(
                     "{:<40} {:<30} {} ({}{residence})",
                     u.email,
                     u.nom_complet,
@@ -256,7 +265,7 @@ fn list_tools() {
             .filter(|r| (t.allowed)(**r))
             .map(|r| r.label())
             .collect();
-        println!(
+        out!(
             "{} ({:?}) — {}\n    rôles : {}\n",
             t.name,
             t.kind,
@@ -303,13 +312,13 @@ async fn bench(
     }
     times.sort_by(f64::total_cmp);
     let pct = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
-    println!(
+    out!(
         "query_impayes — {} (id {}), syndic de {residences} résidences, {lines} lignes, {} exécutions",
         res.nom,
         res.id,
         times.len()
     );
-    println!(
+    out!(
         "latence (ms) : p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}",
         pct(0.5),
         pct(0.95),
@@ -327,7 +336,7 @@ async fn bench(
         )
         .await?;
     t.commit().await?;
-    println!("\nEXPLAIN (ANALYZE, BUFFERS) :\n{}", plan.join("\n"));
+    out!("\nEXPLAIN (ANALYZE, BUFFERS) :\n{}", plan.join("\n"));
     ctx.store.close().await;
     Ok(())
 }

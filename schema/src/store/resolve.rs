@@ -58,6 +58,11 @@ const RESIDENCE_STOPWORDS: &[&str] = &[
     "l",
 ];
 
+/// Civilités and honorifics: not part of a co-owner's identity.
+const COPRO_STOPWORDS: &[&str] = &[
+    "m", "mme", "mlle", "mr", "madame", "monsieur", "si", "lalla", "societe",
+];
+
 const SUGGESTIONS: usize = 5;
 const FUZZY_THRESHOLD: f64 = 0.78;
 
@@ -77,23 +82,57 @@ fn like_patterns(folded: &str, stopwords: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// Among several hits, one whose folded name equals the query wins outright.
-fn pick<T: Clone>(query: &str, hits: Vec<T>, name: impl Fn(&T) -> &str) -> Lookup<T> {
-    match hits.len() {
-        0 => Lookup::NotFound(Vec::new()),
-        1 => Lookup::Found(hits[0].clone()),
-        _ => {
-            let q = fold(query);
-            let exact: Vec<&T> = hits
-                .iter()
-                .filter(|h| fold(name(h)).trim() == q.trim())
-                .collect();
-            match exact.as_slice() {
-                [one] => Lookup::Found((*one).clone()),
-                _ => Lookup::Ambiguous(hits),
+/// The significant words of a folded text.
+fn words(text: &str, stopwords: &[&str]) -> Vec<String> {
+    fold(text)
+        .split_whitespace()
+        .filter(|w| !stopwords.contains(w))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Among several hits (each query word is a substring of theirs), the best: one whose words are
+/// exactly the query's, else the only one containing every query word as a whole word ("42"
+/// picks "Majorelle 42" over "Majorelle 142"); otherwise the narrowest set, to ask which.
+fn pick<T: Clone>(
+    query: &str,
+    hits: Vec<T>,
+    key: impl Fn(&T) -> String,
+    stopwords: &[&str],
+) -> Lookup<T> {
+    if hits.len() <= 1 {
+        return hits
+            .into_iter()
+            .next()
+            .map_or(Lookup::NotFound(Vec::new()), Lookup::Found);
+    }
+    let q = words(query, stopwords);
+    let exact: Vec<T> = hits
+        .iter()
+        .filter(|h| words(&key(h), stopwords) == q)
+        .cloned()
+        .collect();
+    let whole: Vec<T> = hits
+        .iter()
+        .filter(|h| {
+            let w = words(&key(h), stopwords);
+            q.iter().all(|x| w.contains(x))
+        })
+        .cloned()
+        .collect();
+    for tier in [exact, whole] {
+        match tier.len() {
+            0 => {}
+            1 => {
+                return tier
+                    .into_iter()
+                    .next()
+                    .map_or(Lookup::NotFound(Vec::new()), Lookup::Found);
             }
+            _ => return Lookup::Ambiguous(tier),
         }
     }
+    Lookup::Ambiguous(hits)
 }
 
 fn suggest<T: Clone>(query: &str, all: &[T], name: impl Fn(&T) -> &str) -> Lookup<T> {
@@ -171,7 +210,7 @@ impl Tenant {
             .fetch_all(&mut *self.tx)
             .await?;
             if !hits.is_empty() {
-                return Ok(pick(query, hits, |r| &r.nom));
+                return Ok(pick(query, hits, |r| r.nom.clone(), RESIDENCE_STOPWORDS));
             }
         }
         let all = self.residences(only).await?;
@@ -207,7 +246,7 @@ impl Tenant {
             .fetch_all(&mut *self.tx)
             .await?;
             if !hits.is_empty() {
-                return Ok(pick(query, hits, |c| &c.nom));
+                return Ok(pick(query, hits, |c| c.nom.clone(), COPRO_STOPWORDS));
             }
         }
         let all: Vec<CoproprietaireRef> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -264,5 +303,48 @@ impl Tenant {
                 .cloned()
                 .collect(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(l: Lookup<&str>) -> Vec<String> {
+        match l {
+            Lookup::Found(x) => vec![format!("found {x}")],
+            Lookup::Ambiguous(v) => v.iter().map(|x| format!("ambiguous {x}")).collect(),
+            Lookup::NotFound(v) => v.iter().map(|x| format!("none {x}")).collect(),
+        }
+    }
+
+    #[test]
+    fn whole_words_beat_substrings() {
+        let hits = vec![
+            "Résidence Majorelle 142",
+            "Résidence Majorelle 42",
+            "Résidence Majorelle 242",
+        ];
+        let got = names(pick(
+            "majorelle 42",
+            hits,
+            |s| s.to_string(),
+            RESIDENCE_STOPWORDS,
+        ));
+        assert_eq!(got, vec!["found Résidence Majorelle 42"]);
+    }
+
+    #[test]
+    fn exact_names_win_and_shared_surnames_stay_ambiguous() {
+        let hits = vec!["M. Anas Mernissi", "Mme Latifa Mernissi"];
+        let got = names(pick(
+            "Anas Mernissi",
+            hits.clone(),
+            |s| s.to_string(),
+            COPRO_STOPWORDS,
+        ));
+        assert_eq!(got, vec!["found M. Anas Mernissi"]);
+        let got = names(pick("mernissi", hits, |s| s.to_string(), COPRO_STOPWORDS));
+        assert_eq!(got.len(), 2, "{got:?}");
     }
 }
