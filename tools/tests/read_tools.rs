@@ -464,6 +464,30 @@ async fn unknown_names_get_the_closest_matches() {
         .await
         .unwrap_err();
     assert!(matches!(e, ToolError::NotFound { .. }), "{e}");
+    // A lot number with one wrong character: the lots that look like it.
+    let (lot, residence): (String, String) = sqlx::query_as(
+        "SELECT l.numero, r.nom FROM lots l JOIN residences r ON r.id = l.residence_id
+         WHERE l.syndic_id = $1 AND length(l.numero) = 2 ORDER BY l.id LIMIT 1",
+    )
+    .bind(d.atlas)
+    .fetch_one(&d.db.admin)
+    .await
+    .unwrap();
+    let typo = format!("{}Z", &lot[..1]);
+    let e = d
+        .call(
+            &gestionnaire,
+            "solde_copro",
+            serde_json::json!({ "lot": typo, "residence": residence }),
+        )
+        .await
+        .unwrap_err();
+    match &e {
+        ToolError::NotFound { suggestions, .. } => {
+            assert!(suggestions.iter().any(|s| s.starts_with(&lot[..1])), "{e}")
+        }
+        e => panic!("expected NotFound, got {e}"),
+    }
     let e = d
         .call(&gestionnaire, "solde_copro", serde_json::json!({}))
         .await

@@ -65,6 +65,8 @@ const COPRO_STOPWORDS: &[&str] = &[
 
 const SUGGESTIONS: usize = 5;
 const FUZZY_THRESHOLD: f64 = 0.78;
+/// Lot numbers are short codes ("3B"): one wrong character already costs a third of the score.
+const LOT_THRESHOLD: f64 = 0.6;
 
 /// `%token%` patterns for `LIKE ALL`, with LIKE's wildcards escaped.
 fn like_patterns(folded: &str, stopwords: &[&str]) -> Vec<String> {
@@ -298,7 +300,7 @@ impl Tenant {
         .fetch_all(&mut *self.tx)
         .await?;
         Ok(Lookup::NotFound(
-            closest(&key, &all, |l| &l.numero, 0.7, SUGGESTIONS)
+            closest(&key, &all, |l| &l.numero, LOT_THRESHOLD, SUGGESTIONS)
                 .into_iter()
                 .cloned()
                 .collect(),
