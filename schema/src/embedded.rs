@@ -31,8 +31,6 @@ use sqlx::Connection;
 pub const PG_OS_USER: &str = "wakil-pg";
 /// The cluster's superuser role.
 pub const ADMIN_ROLE: &str = "wakil";
-/// The application role (created by the migrations; its password is [`EmbeddedPostgres::app_password`]).
-pub const APP_ROLE: &str = "wakil_app";
 
 const PGDATA: &str = "pgdata";
 const LOG_FILE: &str = "postgres.log";
@@ -462,15 +460,6 @@ impl EmbeddedPostgres {
     /// The password the application role `wakil_app` must log in with (generated once, stored).
     pub fn app_password(&self) -> &str {
         &self.credentials.app
-    }
-
-    /// postgres://wakil_app:<app password>@127.0.0.1:<port>/<database>: valid once the
-    /// migrations created the role and it was given [`Self::app_password`].
-    pub fn app_url(&self, database: &str) -> String {
-        format!(
-            "postgres://{APP_ROLE}:{}@127.0.0.1:{}/{database}",
-            self.credentials.app, self.port
-        )
     }
 
     /// Whether this value started the server (and so [`Self::stop`] stops it).

@@ -137,17 +137,4 @@ impl Tenant {
         .fetch_all(&mut *self.tx)
         .await?)
     }
-
-    /// Years for which a résidence has a budget or appels, newest first.
-    pub async fn annees_disponibles(&mut self, residence_id: i64) -> Result<Vec<i32>> {
-        Ok(sqlx::query_scalar(
-            "SELECT DISTINCT annee FROM (
-                 SELECT annee FROM budgets WHERE residence_id = $1
-                 UNION SELECT extract(year FROM periode_debut)::int FROM appels_de_fonds WHERE residence_id = $1) y
-             ORDER BY annee DESC",
-        )
-        .bind(residence_id)
-        .fetch_all(&mut *self.tx)
-        .await?)
-    }
 }
