@@ -15,6 +15,17 @@ async fn syndic_ids(admin: &sqlx::PgPool) -> (i64, i64) {
     (ids[0], ids[1])
 }
 
+/// A hand-made transaction of the application role with `wakil.syndic_id` set, as the store does.
+async fn as_syndic(conn: &mut PgConnection, syndic: i64) -> sqlx::Transaction<'_, sqlx::Postgres> {
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::query("SELECT set_config('wakil.syndic_id', $1, true)")
+        .bind(syndic.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx
+}
+
 /// Tables that carry syndic_id (all tenant tables but `syndics` itself).
 async fn tenant_tables(admin: &sqlx::PgPool) -> Vec<String> {
     sqlx::query_scalar(
@@ -84,12 +95,7 @@ async fn hand_written_select_sees_only_the_syndic_of_the_transaction() {
     }
 
     // With syndic A set, `SELECT *` returns exactly A's rows, for every table.
-    let mut tx = conn.begin().await.unwrap();
-    sqlx::query("SELECT set_config('wakil.syndic_id', $1, true)")
-        .bind(a.to_string())
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    let mut tx = as_syndic(&mut conn, a).await;
     let mut checked_b_rows = 0;
     for table in &tables {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table}")))
@@ -147,12 +153,7 @@ async fn hand_written_select_sees_only_the_syndic_of_the_transaction() {
             .fetch_one(&db.admin)
             .await
             .unwrap();
-    let mut tx = conn.begin().await.unwrap();
-    sqlx::query("SELECT set_config('wakil.syndic_id', $1, true)")
-        .bind(a.to_string())
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    let mut tx = as_syndic(&mut conn, a).await;
     let cross = sqlx::query(
         "INSERT INTO lots (syndic_id, residence_id, numero, tantiemes) VALUES ($1, $2, 'Z9', 10)",
     )
@@ -171,12 +172,7 @@ async fn the_audit_log_is_append_only_for_the_application() {
     let db = fresh(Template::Demo).await;
     let (a, _) = syndic_ids(&db.admin).await;
     let mut conn = PgConnection::connect(&db.app_url).await.unwrap();
-    let mut tx = conn.begin().await.unwrap();
-    sqlx::query("SELECT set_config('wakil.syndic_id', $1, true)")
-        .bind(a.to_string())
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    let mut tx = as_syndic(&mut conn, a).await;
     sqlx::query("INSERT INTO audit_log (syndic_id, canal, outil, arguments, resultat, succes) VALUES ($1, 'cli', 'test', '{}', 'ok', true)")
         .bind(a)
         .execute(&mut *tx)

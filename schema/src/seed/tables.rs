@@ -361,7 +361,12 @@ impl Documents {
         self.rows.push(r);
     }
 
-    pub(crate) async fn flush(&mut self, conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
+    /// One statement per document (they are few and large); `_batch` keeps the stores' signature.
+    pub(crate) async fn flush(
+        &mut self,
+        conn: &mut PgConnection,
+        _batch: usize,
+    ) -> Result<u64, sqlx::Error> {
         let n = self.rows.len() as u64;
         for d in self.rows.drain(..) {
             sqlx::query(
@@ -408,6 +413,17 @@ macro_rules! batch {
         /// Every table the seed writes, in insertion order.
         pub(crate) const TABLES: &[&str] = &[$($store::TABLE),+];
 
+        impl Batch {
+            /// Inserts everything held (parents first) and empties the batch; returns rows per table.
+            pub(crate) async fn flush(
+                &mut self,
+                conn: &mut PgConnection,
+                batch: usize,
+            ) -> Result<Vec<(&'static str, u64)>, sqlx::Error> {
+                Ok(vec![$(($store::TABLE, self.$field.flush(conn, batch).await?)),+])
+            }
+        }
+
         impl Ids {
             /// Sets the counters from a row of `max(id)` in [`TABLES`] order.
             pub(crate) fn from_maxima(m: &[i64]) -> Self {
@@ -443,65 +459,6 @@ batch!(
     document_chunks: DocumentChunks,
     demandes: Demandes,
 );
-
-impl Batch {
-    /// Inserts everything held (parents first) and empties the batch; returns rows per table.
-    pub(crate) async fn flush(
-        &mut self,
-        conn: &mut PgConnection,
-        batch: usize,
-    ) -> Result<Vec<(&'static str, u64)>, sqlx::Error> {
-        let mut n = Vec::with_capacity(TABLES.len());
-        n.push((Syndics::TABLE, self.syndics.flush(conn, batch).await?));
-        n.push((Residences::TABLE, self.residences.flush(conn, batch).await?));
-        n.push((
-            Fournisseurs::TABLE,
-            self.fournisseurs.flush(conn, batch).await?,
-        ));
-        n.push((Lots::TABLE, self.lots.flush(conn, batch).await?));
-        n.push((
-            Coproprietaires::TABLE,
-            self.coproprietaires.flush(conn, batch).await?,
-        ));
-        n.push((Proprietes::TABLE, self.proprietes.flush(conn, batch).await?));
-        n.push((Users::TABLE, self.users.flush(conn, batch).await?));
-        n.push((
-            ChannelLinks::TABLE,
-            self.channel_links.flush(conn, batch).await?,
-        ));
-        n.push((Budgets::TABLE, self.budgets.flush(conn, batch).await?));
-        n.push((
-            BudgetLignes::TABLE,
-            self.budget_lignes.flush(conn, batch).await?,
-        ));
-        n.push((Appels::TABLE, self.appels.flush(conn, batch).await?));
-        n.push((Echeances::TABLE, self.echeances.flush(conn, batch).await?));
-        n.push((Paiements::TABLE, self.paiements.flush(conn, batch).await?));
-        n.push((
-            Allocations::TABLE,
-            self.allocations.flush(conn, batch).await?,
-        ));
-        n.push((Factures::TABLE, self.factures.flush(conn, batch).await?));
-        n.push((Assemblees::TABLE, self.assemblees.flush(conn, batch).await?));
-        n.push((
-            OrdreDuJour::TABLE,
-            self.ordre_du_jour.flush(conn, batch).await?,
-        ));
-        n.push((Presences::TABLE, self.presences.flush(conn, batch).await?));
-        n.push((
-            Resolutions::TABLE,
-            self.resolutions.flush(conn, batch).await?,
-        ));
-        n.push((Votes::TABLE, self.votes.flush(conn, batch).await?));
-        n.push((Documents::TABLE, self.documents.flush(conn).await?));
-        n.push((
-            DocumentChunks::TABLE,
-            self.document_chunks.flush(conn, batch).await?,
-        ));
-        n.push((Demandes::TABLE, self.demandes.flush(conn, batch).await?));
-        Ok(n)
-    }
-}
 
 /// The next id of a table.
 pub(crate) fn next(counter: &mut i64) -> i64 {
