@@ -546,6 +546,7 @@ CREATE TABLE pending_actions (
     expire_le        timestamptz NOT NULL,
     decide_le        timestamptz,
     CHECK (expire_le > created_at),
+    UNIQUE (id, syndic_id),
     FOREIGN KEY (user_id, syndic_id) REFERENCES users (id, syndic_id),
     FOREIGN KEY (conversation_id, syndic_id) REFERENCES conversations (id, syndic_id)
 );
@@ -560,10 +561,11 @@ CREATE TABLE audit_log (
     arguments          jsonb NOT NULL,
     resultat           text NOT NULL,
     succes             boolean NOT NULL,
-    pending_action_id  uuid REFERENCES pending_actions (id),
+    pending_action_id  uuid,
     confirme_par       bigint,
     created_at         timestamptz NOT NULL DEFAULT now(),
     FOREIGN KEY (user_id, syndic_id) REFERENCES users (id, syndic_id),
+    FOREIGN KEY (pending_action_id, syndic_id) REFERENCES pending_actions (id, syndic_id),
     FOREIGN KEY (confirme_par, syndic_id) REFERENCES users (id, syndic_id)
 );
 CREATE INDEX audit_log_syndic_date ON audit_log (syndic_id, created_at DESC);

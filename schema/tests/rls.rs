@@ -202,3 +202,23 @@ async fn sql_and_rust_fold_names_the_same_way() {
         assert_eq!(sql, wakil_schema::fold::fold(s), "{s}");
     }
 }
+
+#[tokio::test]
+async fn every_reference_between_tenant_rows_carries_the_syndic() {
+    let db = fresh(Template::Empty).await;
+    // Foreign keys of tenant tables to other tables than `syndics` must include syndic_id,
+    // otherwise a row could point into another tenant (FK checks bypass RLS).
+    let loose: Vec<String> = sqlx::query_scalar(
+        "SELECT con.conname::text FROM pg_constraint con
+         WHERE con.contype = 'f' AND con.connamespace = 'public'::regnamespace
+           AND con.confrelid <> 'syndics'::regclass
+           AND NOT EXISTS (SELECT 1 FROM unnest(con.conkey) k
+                           JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k
+                           WHERE a.attname = 'syndic_id')
+         ORDER BY 1",
+    )
+    .fetch_all(&db.admin)
+    .await
+    .unwrap();
+    assert_eq!(loose, Vec::<String>::new());
+}

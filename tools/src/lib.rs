@@ -107,20 +107,13 @@ impl ToolSpec {
         }
     }
 
-    /// Checks the role, parses the arguments and runs the tool.
+    /// Checks the role, parses the arguments and runs the tool (see `call_erased`).
     pub async fn call(
         &self,
         ctx: &ToolContext,
         caller: &Caller,
         args: serde_json::Value,
     ) -> Result<ToolResult, ToolError> {
-        if !(self.allowed)(caller.role) {
-            return Err(ToolError::Forbidden(format!(
-                "L'outil « {} » n'est pas accessible à un {}.",
-                self.name,
-                caller.role.label()
-            )));
-        }
         (self.call)(ctx, caller, args).await
     }
 }
@@ -149,8 +142,9 @@ fn call_erased<'a, T: Tool>(
         } else {
             args
         };
-        let args: T::Args =
-            serde_json::from_value(args).map_err(|e| ToolError::invalid_args(T::NAME, &e))?;
+        let args: T::Args = serde_path_to_error::deserialize(args).map_err(|e| {
+            ToolError::invalid_args(T::NAME, schemars::schema_for!(T::Args).as_value(), &e)
+        })?;
         let output = T::run(ctx, caller, args).await?;
         Ok(ToolResult {
             tool: T::NAME,

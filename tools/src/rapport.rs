@@ -103,7 +103,7 @@ impl Render for Output {
             ("Encaissements", c.encaissements),
             ("Dépenses (TTC)", c.depenses),
             ("Résultat (encaissements − dépenses)", c.resultat),
-            ("Factures validées à payer", c.factures_a_payer),
+            ("Factures validées à payer (à ce jour)", c.factures_a_payer),
             ("Impayés sur les appels de l'exercice", c.impayes),
         ] {
             synthese.row(vec![label.into(), montant(value)]);

@@ -59,13 +59,15 @@ impl Tool for SoldeCopro {
             Some(own) => own_account(&mut t, own, &args).await?,
             None => target(&mut t, caller, &args).await?,
         };
+        // A président sees the part of the account that belongs to their résidence.
+        let scope = caller.residence_scope();
         let coproprietaire = t
-            .coproprietaire_by_id(id)
+            .coproprietaire_by_id(id, scope)
             .await?
             .ok_or_else(|| ToolError::Internal(format!("copropriétaire {id} introuvable")))?;
-        let chiffres = t.solde_chiffres(id, today).await?;
-        let echeances = t.echeances_of(id).await?;
-        let paiements = t.paiements_of(id).await?;
+        let chiffres = t.solde_chiffres(id, scope, today).await?;
+        let echeances = t.echeances_of(id, scope).await?;
+        let paiements = t.paiements_of(id, scope).await?;
         t.commit().await?;
         Ok(Output {
             coproprietaire,
@@ -86,6 +88,8 @@ async fn own_account(t: &mut Tenant, own: i64, args: &Args) -> Result<i64, ToolE
     {
         match t.find_coproprietaire(q, None).await? {
             Lookup::Found(c) if c.id == own => {}
+            // Their own surname, shared with neighbours: still their own account.
+            Lookup::Ambiguous(c) if c.iter().any(|c| c.id == own) => {}
             _ => return Err(ToolError::Forbidden(OWN_ACCOUNT_ONLY.into())),
         }
     }

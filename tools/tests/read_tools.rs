@@ -627,3 +627,108 @@ async fn list_factures_counts_and_totals_by_status() {
         .unwrap_err();
     assert!(matches!(e, ToolError::InvalidArgs(_)));
 }
+
+#[tokio::test]
+async fn a_president_sees_only_their_residence_part_of_an_owner_account() {
+    let d = demo().await;
+    let president = d.caller(d.atlas, Role::President).await;
+    let own = president.residence_id.unwrap();
+    // An owner of another résidence becomes the owner of a lot here (with its échéances).
+    let (owner, lot): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT e.coproprietaire_id FROM echeances e WHERE e.syndic_id = $1 AND e.residence_id <> $2
+                 ORDER BY e.id LIMIT 1),
+                (SELECT l.id FROM lots l WHERE l.residence_id = $2 ORDER BY l.id LIMIT 1)",
+    )
+    .bind(d.atlas)
+    .bind(own)
+    .fetch_one(&d.db.admin)
+    .await
+    .unwrap();
+    sqlx::query(
+        "UPDATE proprietes SET coproprietaire_id = $1 WHERE lot_id = $2 AND jusqu_au IS NULL",
+    )
+    .bind(owner)
+    .bind(lot)
+    .execute(&d.db.admin)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE echeances SET coproprietaire_id = $1 WHERE lot_id = $2")
+        .bind(owner)
+        .bind(lot)
+        .execute(&d.db.admin)
+        .await
+        .unwrap();
+    let raw = d.raw_echeances().await;
+    let here: Decimal = raw
+        .iter()
+        .filter(|e| e.copro == owner && e.residence == own)
+        .map(|e| e.montant)
+        .sum();
+    let everywhere: Decimal = raw
+        .iter()
+        .filter(|e| e.copro == owner)
+        .map(|e| e.montant)
+        .sum();
+    assert!(here > Decimal::ZERO && everywhere > here);
+
+    let args = serde_json::json!({ "coproprietaire": owner.to_string() });
+    let r = d
+        .call(&president, "solde_copro", args.clone())
+        .await
+        .unwrap();
+    assert_eq!(dec(&r.output["chiffres"]["total_appele"]), here);
+    assert_eq!(
+        dec(&r.output["chiffres"]["total_paye"]),
+        Decimal::ZERO,
+        "no payment of theirs belongs here"
+    );
+    let residence_name: String = sqlx::query_scalar("SELECT nom FROM residences WHERE id = $1")
+        .bind(own)
+        .fetch_one(&d.db.admin)
+        .await
+        .unwrap();
+    for e in r.output["echeances"].as_array().unwrap() {
+        assert_eq!(e["residence"].as_str(), Some(residence_name.as_str()));
+    }
+    // The owner's label lists only the lots of this résidence.
+    let lots = r.output["coproprietaire"]["lots"].as_str().unwrap();
+    assert!(
+        !lots.is_empty() && lots.split(", ").all(|l| l.contains(&residence_name)),
+        "{lots}"
+    );
+
+    let gestionnaire = d.caller(d.atlas, Role::Gestionnaire).await;
+    let r = d.call(&gestionnaire, "solde_copro", args).await.unwrap();
+    assert_eq!(dec(&r.output["chiffres"]["total_appele"]), everywhere);
+}
+
+#[tokio::test]
+async fn a_coproprietaire_naming_their_shared_surname_gets_their_own_account() {
+    let d = demo().await;
+    let (email, nom, own): (String, String, i64) = sqlx::query_as(
+        "SELECT u.email, c.nom, c.id FROM users u JOIN coproprietaires c ON c.id = u.coproprietaire_id
+         WHERE u.syndic_id = $1 AND (SELECT count(*) FROM coproprietaires c2
+                                     WHERE c2.syndic_id = c.syndic_id AND c2.nom = c.nom) > 1
+         ORDER BY u.id LIMIT 1",
+    )
+    .bind(d.atlas)
+    .fetch_one(&d.db.admin)
+    .await
+    .unwrap();
+    let copro = d
+        .ctx
+        .store
+        .caller_by_email(&email, Canal::Cli)
+        .await
+        .unwrap()
+        .unwrap();
+    let r = d
+        .call(
+            &copro,
+            "solde_copro",
+            serde_json::json!({ "coproprietaire": nom }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.output["coproprietaire"]["id"].as_i64(), Some(own));
+}

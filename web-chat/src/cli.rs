@@ -190,30 +190,27 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
         } => {
             let spec =
                 wakil_tools::find(name).ok_or_else(|| ToolError::UnknownTool(name.clone()))?;
-            let email = as_user
-                .as_deref()
-                .context("précisez l'utilisateur : --as EMAIL")?;
-            let args: serde_json::Value = serde_json::from_str(args).context(
-                "les arguments doivent être un objet JSON, ex. '{\"residence\": \"Guéliz\"}'",
-            )?;
+            let email = as_user.as_deref().ok_or_else(|| {
+                usage("précisez l'utilisateur : --as EMAIL (la liste : wakil users)")
+            })?;
+            let args: serde_json::Value = serde_json::from_str(args).map_err(|_| {
+                usage("les arguments doivent être un objet JSON, ex. '{\"residence\": \"Guéliz\"}'")
+            })?;
             let (ctx, caller) = session(cli, db, email).await?;
             let result = spec.call(&ctx, &caller, args).await;
             ctx.store.close().await;
-            match result {
-                Ok(r) if *table => {
-                    out!("{}\n", r.summary);
-                    for t in &r.tables {
-                        out!("{}\n", t.to_text());
-                    }
+            let r = result.inspect_err(|e| {
+                if let ToolError::Internal(detail) = e {
+                    tracing::error!(%detail, "tool failed");
                 }
-                Ok(r) => out!("{}", serde_json::to_string_pretty(&r.output)?),
-                Err(e) => {
-                    if let ToolError::Internal(detail) = &e {
-                        tracing::error!(%detail, "tool failed");
-                    }
-                    eprintln!("{e}");
-                    return Ok(ExitCode::from(if e.is_user_error() { 3 } else { 1 }));
+            })?;
+            if *table {
+                out!("{}\n", r.summary);
+                for t in &r.tables {
+                    out!("{}\n", t.to_text());
                 }
+            } else {
+                out!("{}", serde_json::to_string_pretty(&r.output)?);
             }
         }
         Command::Users { all } => {
@@ -244,6 +241,11 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A request the user must correct: printed as is, exit code 3 (see `main`).
+fn usage(message: &str) -> ToolError {
+    ToolError::InvalidArgs(message.to_string())
+}
+
 /// The tools' context and the caller behind `--as EMAIL`.
 async fn session(cli: &Cli, db: &Database, email: &str) -> Result<(ToolContext, Caller)> {
     let ctx = ToolContext {
@@ -254,7 +256,11 @@ async fn session(cli: &Cli, db: &Database, email: &str) -> Result<(ToolContext, 
         .store
         .caller_by_email(email, Canal::Cli)
         .await?
-        .with_context(|| format!("aucun utilisateur actif « {email} »"))?;
+        .ok_or_else(|| {
+            usage(&format!(
+                "aucun utilisateur actif « {email} » (la liste : wakil users)"
+            ))
+        })?;
     Ok((ctx, caller))
 }
 

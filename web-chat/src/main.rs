@@ -17,10 +17,18 @@ async fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
     match run(args).await {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("Erreur : {e:#}");
-            std::process::ExitCode::FAILURE
-        }
+        // What the user can fix (unknown name, refused access, bad arguments): its French
+        // message alone, exit code 3. Anything else: the whole chain, exit code 1.
+        Err(e) => match e.downcast_ref::<wakil_tools::ToolError>() {
+            Some(user) if user.is_user_error() => {
+                eprintln!("{user}");
+                std::process::ExitCode::from(3)
+            }
+            _ => {
+                eprintln!("Erreur : {e:#}");
+                std::process::ExitCode::FAILURE
+            }
+        },
     }
 }
 

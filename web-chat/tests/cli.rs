@@ -99,7 +99,7 @@ async fn tool_errors_are_french_and_exit_with_a_user_error_code() {
     let o = wakil(&db, &["tool", "query_impayes", "{}", "--as", &copro]).await;
     assert_eq!(o.status.code(), Some(3));
     assert!(
-        stderr(&o).contains("n'est pas accessible"),
+        stderr(&o).contains("réservée à l'équipe du syndic"),
         "{}",
         stderr(&o)
     );
@@ -115,15 +115,38 @@ async fn tool_errors_are_french_and_exit_with_a_user_error_code() {
         ],
     )
     .await;
-    assert!(!o.status.success());
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("objet JSON"), "{}", stderr(&o));
+    assert!(
+        !stderr(&o).contains("expected"),
+        "no English parser detail: {}",
+        stderr(&o)
+    );
+
+    let o = wakil(
+        &db,
+        &[
+            "tool",
+            "query_impayes",
+            r#"{"anne": 2025}"#,
+            "--as",
+            &gestionnaire,
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("champ inconnu « anne »"),
+        "{}",
+        stderr(&o)
+    );
 
     let o = wakil(
         &db,
         &["tool", "query_impayes", "{}", "--as", "personne@nulle.part"],
     )
     .await;
-    assert!(!o.status.success());
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("aucun utilisateur actif"),
         "{}",
@@ -135,7 +158,7 @@ async fn tool_errors_are_french_and_exit_with_a_user_error_code() {
         &["tool", "inventer_un_chiffre", "{}", "--as", &gestionnaire],
     )
     .await;
-    assert!(!o.status.success());
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("Outil inconnu"), "{}", stderr(&o));
 }
 

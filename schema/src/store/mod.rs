@@ -26,14 +26,27 @@ pub const APP_ROLE: &str = "wakil_app";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
+/// The detail is in the Display (not a `source`), so a chain printed with `{:#}` says it once.
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("erreur de base de données : {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("échec des migrations : {0}")]
-    Migrate(#[from] MigrateError),
+    Migrate(MigrateError),
     #[error("configuration de la base invalide : {0}")]
     Config(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Database(e)
+    }
+}
+
+impl From<MigrateError> for StoreError {
+    fn from(e: MigrateError) -> Self {
+        StoreError::Migrate(e)
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

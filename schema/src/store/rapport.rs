@@ -16,11 +16,13 @@ pub struct RapportChiffres {
     pub encaissements: Decimal,
     /// Validated or paid supplier invoices dated in the year (TTC).
     pub depenses: Decimal,
-    /// `encaissements - depenses`.
+    /// `encaissements - depenses`: cash received against expenses incurred (validated or paid
+    /// invoices of the year, paid or not).
     pub resultat: Decimal,
     /// Total of the year's budget lines.
     pub budget_total: Decimal,
-    /// Validated invoices dated up to the end of the year and not yet paid (TTC).
+    /// Validated invoices dated up to the end of the year and still unpaid today (TTC): a past
+    /// year's figure shrinks as its invoices get paid.
     pub factures_a_payer: Decimal,
     /// Still owed, as of today, on the year's échéances already due.
     pub impayes: Decimal,
@@ -64,9 +66,9 @@ impl Tenant {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "WITH ech AS (
                  SELECT e.montant, e.date_echeance,
-                        e.montant - coalesce((SELECT sum(a.montant) FROM allocations a
+                        greatest(e.montant - coalesce((SELECT sum(a.montant) FROM allocations a
                             JOIN paiements p ON p.id = a.paiement_id AND p.annule_le IS NULL
-                            WHERE a.echeance_id = e.id), 0) AS reste
+                            WHERE a.echeance_id = e.id), 0), 0) AS reste
                  FROM echeances e JOIN appels_de_fonds ap ON ap.id = e.appel_id
                  WHERE e.residence_id = $1
                    AND ap.periode_debut >= make_date($2, 1, 1) AND ap.periode_debut < make_date($2 + 1, 1, 1)),

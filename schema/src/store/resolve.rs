@@ -146,12 +146,14 @@ fn suggest<T: Clone>(query: &str, all: &[T], name: impl Fn(&T) -> &str) -> Looku
     )
 }
 
+/// A co-owner with their current lots, in résidence `$1` only when it is set.
 const COPRO_SELECT: &str = "
     SELECT c.id,
            concat_ws(' ', c.civilite, c.prenom, c.nom) AS nom,
            coalesce((SELECT string_agg(l.numero || ' (' || r.nom || ')', ', ' ORDER BY r.nom, l.numero)
                      FROM proprietes p JOIN lots l ON l.id = p.lot_id JOIN residences r ON r.id = l.residence_id
-                     WHERE p.coproprietaire_id = c.id AND p.jusqu_au IS NULL), '') AS lots
+                     WHERE p.coproprietaire_id = c.id AND p.jusqu_au IS NULL
+                       AND ($1::bigint IS NULL OR l.residence_id = $1)), '') AS lots
     FROM coproprietaires c";
 
 const COPRO_IN_SCOPE: &str = "($1::bigint IS NULL OR EXISTS (
@@ -260,10 +262,16 @@ impl Tenant {
         Ok(suggest(query, &all, |c| &c.nom))
     }
 
-    pub async fn coproprietaire_by_id(&mut self, id: i64) -> Result<Option<CoproprietaireRef>> {
+    /// A co-owner by id; their lots are listed within `residence` when given.
+    pub async fn coproprietaire_by_id(
+        &mut self,
+        id: i64,
+        residence: Option<i64>,
+    ) -> Result<Option<CoproprietaireRef>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{COPRO_SELECT} WHERE c.id = $1"
+            "{COPRO_SELECT} WHERE c.id = $2"
         )))
+        .bind(residence)
         .bind(id)
         .fetch_optional(&mut *self.tx)
         .await?)

@@ -59,7 +59,12 @@ pub struct SoldeChiffres {
 }
 
 impl Tenant {
-    pub async fn echeances_of(&mut self, coproprietaire_id: i64) -> Result<Vec<EcheanceDetail>> {
+    /// A co-owner's échéances, only those of `residence` when given (a président's scope).
+    pub async fn echeances_of(
+        &mut self,
+        coproprietaire_id: i64,
+        residence: Option<i64>,
+    ) -> Result<Vec<EcheanceDetail>> {
         Ok(sqlx::query_as(
             "SELECT e.id AS echeance_id, ap.libelle AS appel, r.nom AS residence, l.numero AS lot,
                     e.date_echeance, e.montant, x.paye, e.montant - x.paye AS reste
@@ -71,15 +76,21 @@ impl Tenant {
                  SELECT coalesce(sum(a.montant), 0) AS paye FROM allocations a
                  JOIN paiements p ON p.id = a.paiement_id AND p.annule_le IS NULL
                  WHERE a.echeance_id = e.id) x
-             WHERE e.coproprietaire_id = $1
+             WHERE e.coproprietaire_id = $1 AND ($2::bigint IS NULL OR e.residence_id = $2)
              ORDER BY e.date_echeance, e.id",
         )
         .bind(coproprietaire_id)
+        .bind(residence)
         .fetch_all(&mut *self.tx)
         .await?)
     }
 
-    pub async fn paiements_of(&mut self, coproprietaire_id: i64) -> Result<Vec<PaiementDetail>> {
+    /// A co-owner's payments, only those of `residence` when given.
+    pub async fn paiements_of(
+        &mut self,
+        coproprietaire_id: i64,
+        residence: Option<i64>,
+    ) -> Result<Vec<PaiementDetail>> {
         Ok(sqlx::query_as(
             "SELECT p.id AS paiement_id, p.date_paiement, p.montant, p.mode, p.reference,
                     coalesce(sum(a.montant), 0) AS alloue,
@@ -93,30 +104,38 @@ impl Tenant {
              LEFT JOIN appels_de_fonds ap ON ap.id = e.appel_id
              LEFT JOIN lots l ON l.id = e.lot_id
              WHERE p.coproprietaire_id = $1 AND p.annule_le IS NULL
+               AND ($2::bigint IS NULL OR p.residence_id = $2)
              GROUP BY p.id
              ORDER BY p.date_paiement, p.id",
         )
         .bind(coproprietaire_id)
+        .bind(residence)
         .fetch_all(&mut *self.tx)
         .await?)
     }
 
+    /// The account's totals, restricted to `residence` when given (a président's scope).
+    /// Remainders count only what is still owed: an over-allocated échéance never lowers them.
     pub async fn solde_chiffres(
         &mut self,
         coproprietaire_id: i64,
+        residence: Option<i64>,
         today: NaiveDate,
     ) -> Result<SoldeChiffres> {
         Ok(sqlx::query_as(
             "WITH e AS (
                  SELECT e.montant, e.date_echeance,
-                        e.montant - coalesce((SELECT sum(a.montant) FROM allocations a
+                        greatest(e.montant - coalesce((SELECT sum(a.montant) FROM allocations a
                             JOIN paiements p ON p.id = a.paiement_id AND p.annule_le IS NULL
-                            WHERE a.echeance_id = e.id), 0) AS reste
-                 FROM echeances e WHERE e.coproprietaire_id = $1),
+                            WHERE a.echeance_id = e.id), 0), 0) AS reste
+                 FROM echeances e
+                 WHERE e.coproprietaire_id = $1 AND ($3::bigint IS NULL OR e.residence_id = $3)),
              p AS (
                  SELECT p.montant, coalesce((SELECT sum(a.montant) FROM allocations a
                             WHERE a.paiement_id = p.id), 0) AS alloue
-                 FROM paiements p WHERE p.coproprietaire_id = $1 AND p.annule_le IS NULL)
+                 FROM paiements p
+                 WHERE p.coproprietaire_id = $1 AND p.annule_le IS NULL
+                   AND ($3::bigint IS NULL OR p.residence_id = $3))
              SELECT (SELECT coalesce(sum(montant), 0) FROM e) AS total_appele,
                     (SELECT coalesce(sum(montant), 0) FROM p) AS total_paye,
                     (SELECT coalesce(sum(montant), 0) FROM e) - (SELECT coalesce(sum(montant), 0) FROM p) AS solde,
@@ -126,6 +145,7 @@ impl Tenant {
         )
         .bind(coproprietaire_id)
         .bind(today)
+        .bind(residence)
         .fetch_one(&mut *self.tx)
         .await?)
     }
