@@ -179,3 +179,57 @@ async fn tool_lists_the_catalog_and_prints_argument_schemas() {
     let schema: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert!(schema["properties"]["lot"].is_object(), "{schema}");
 }
+
+/// The README's path: no DATABASE_URL, a private PostgreSQL under --data-dir, started for each
+/// command, reused by the next, stopped when the command ends.
+#[tokio::test]
+async fn without_database_url_the_embedded_server_holds_the_demo() {
+    let dir = std::env::temp_dir().join(format!("wakil-cli-embedded-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |args: &[&str]| {
+        let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_wakil"));
+        c.arg("--data-dir")
+            .arg(&dir)
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env("WAKIL_TODAY", DEMO_TODAY.to_string());
+        c.output()
+    };
+    let o = run(&["seed", "--demo"]).await.unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        !dir.join("pgdata/postmaster.pid").exists(),
+        "the server is stopped after the command"
+    );
+    let o = run(&["users"]).await.unwrap();
+    assert!(
+        stdout(&o).contains("gestionnaire@atlas-syndic.ma"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&[
+        "tool",
+        "query_impayes",
+        r#"{"residence": "Guéliz"}"#,
+        "--as",
+        "gestionnaire@atlas-syndic.ma",
+    ])
+    .await
+    .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let output: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(
+        output["residence"]["nom"]
+            .as_str()
+            .unwrap()
+            .contains("Guéliz")
+    );
+    let o = run(&["seed", "--demo"]).await.unwrap();
+    assert!(
+        stderr(&o).contains("la démo est déjà chargée"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -52,16 +52,25 @@ const BATCH_ROWS: usize = 25_000;
 /// Résidences generated before the rows are handed to the inserting side.
 const RESIDENCES_PER_CHUNK: usize = 200;
 
+/// French messages: the operator reads them from `wakil seed`.
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
-    #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("the demo is already loaded (syndic \"{nom}\", id {id})")]
+    #[error("erreur de base de données : {0}")]
+    Database(sqlx::Error),
+    #[error(
+        "la démo est déjà chargée (syndic « {nom} », id {id}) ; pour repartir de zéro, supprimez le dossier de données (.wakil)"
+    )]
     DemoAlreadyLoaded { id: i64, nom: String },
-    #[error("invalid argument: {0}")]
+    #[error("argument invalide : {0}")]
     InvalidArgument(String),
-    #[error("generator: {0}")]
+    #[error("générateur : {0}")]
     Generator(String),
+}
+
+impl From<sqlx::Error> for SeedError {
+    fn from(e: sqlx::Error) -> Self {
+        SeedError::Database(e)
+    }
 }
 
 /// A syndic created by the seed.
@@ -107,7 +116,9 @@ pub async fn seed_scale(
     today: NaiveDate,
 ) -> Result<SeedReport, SeedError> {
     if residences == 0 {
-        return Err(SeedError::InvalidArgument("at least one résidence".into()));
+        return Err(SeedError::InvalidArgument(
+            "il faut au moins une résidence".into(),
+        ));
     }
     seed(admin, today, Kind::Scale(residences)).await
 }
@@ -128,7 +139,7 @@ async fn seed(admin: &PgPool, today: NaiveDate, kind: Kind) -> Result<SeedReport
     let started = Instant::now();
     if !(2002..=2099).contains(&today.year()) {
         return Err(SeedError::InvalidArgument(format!(
-            "today out of range: {today}"
+            "date du jour hors limites : {today}"
         )));
     }
     let mut tx = admin.begin().await?;
