@@ -1,7 +1,7 @@
 //! `list_factures`: supplier invoices by status, supplier, category, period.
 
 use crate::format::{date, mad, montant};
-use crate::scope::{self, resolved, staff};
+use crate::scope::{self, resolved};
 use crate::{Align, Render, Table, Tool, ToolContext, ToolError, ToolKind};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -62,7 +62,7 @@ impl Tool for ListFactures {
     type Output = Output;
 
     fn allowed(role: Role) -> bool {
-        staff(role)
+        role.is_staff()
     }
 
     async fn run(ctx: &ToolContext, caller: &Caller, args: Args) -> Result<Output, ToolError> {

@@ -1,7 +1,7 @@
 //! `query_impayes`: who has not paid, how much, since when.
 
 use crate::format::{date, mad, montant};
-use crate::scope::{self, staff};
+use crate::scope;
 use crate::{Align, Render, Table, Tool, ToolContext, ToolError, ToolKind};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -53,7 +53,7 @@ impl Tool for QueryImpayes {
     type Output = Output;
 
     fn allowed(role: Role) -> bool {
-        staff(role)
+        role.is_staff()
     }
 
     async fn run(ctx: &ToolContext, caller: &Caller, args: Args) -> Result<Output, ToolError> {

@@ -1,7 +1,7 @@
 //! `rapport_financier`: the yearly financial report of a résidence.
 
 use crate::format::{date, mad, montant, pourcentage};
-use crate::scope::{self, staff};
+use crate::scope;
 use crate::{Align, Render, Table, Tool, ToolContext, ToolError, ToolKind};
 use chrono::{Datelike, NaiveDate};
 use schemars::JsonSchema;
@@ -42,7 +42,7 @@ impl Tool for RapportFinancier {
     type Output = Output;
 
     fn allowed(role: Role) -> bool {
-        staff(role)
+        role.is_staff()
     }
 
     async fn run(ctx: &ToolContext, caller: &Caller, args: Args) -> Result<Output, ToolError> {

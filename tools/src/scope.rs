@@ -2,15 +2,10 @@
 //! accounts a caller may see, and the resolution of what they typed within that scope.
 
 use crate::ToolError;
+use wakil_schema::Caller;
 use wakil_schema::store::{CoproprietaireRef, Lookup, ResidenceRef, Tenant};
-use wakil_schema::{Caller, Role};
 
 pub(crate) const STAFF_ONLY: &str = "Cette information est réservée à l'équipe du syndic. Vous pouvez consulter votre propre compte (« mon solde »).";
-
-/// Staff and président (read-mostly) may use the syndic's read tools; co-owners may not.
-pub(crate) fn staff(role: Role) -> bool {
-    role.is_staff()
-}
 
 /// Turns a lookup into the row or a typed error with candidates / closest matches.
 pub(crate) fn resolved<T>(

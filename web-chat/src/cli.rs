@@ -292,21 +292,24 @@ async fn bench(
 ) -> Result<()> {
     let (ctx, caller) = session(cli, db, email).await?;
     let mut t = ctx.store.tenant_read(caller.syndic_id).await?;
-    let res = match residence {
-        Some(q) => match t.find_residence(q, caller.residence_scope()).await? {
-            wakil_schema::store::Lookup::Found(r) => r,
-            other => bail!("résidence « {q} » : {other:?}"),
-        },
-        None => t
-            .residences(caller.residence_scope())
-            .await?
-            .into_iter()
-            .next()
-            .context("aucune résidence")?,
-    };
+    let first = t
+        .residences(caller.residence_scope())
+        .await?
+        .into_iter()
+        .next();
     let residences = t.residences(None).await?.len();
     t.commit().await?;
     let spec = wakil_tools::find("query_impayes").context("query_impayes")?;
+    // The résidence is resolved by the tool itself (scope, closest matches, French errors).
+    let asked = match residence {
+        Some(q) => q.to_string(),
+        None => first.context("aucune résidence")?.id.to_string(),
+    };
+    let warm_up = spec
+        .call(&ctx, &caller, serde_json::json!({ "residence": asked }))
+        .await?;
+    let res: wakil_schema::store::ResidenceRef =
+        serde_json::from_value(warm_up.output["residence"].clone())?;
     let args = serde_json::json!({ "residence": res.id.to_string() });
     let mut times = Vec::with_capacity(runs);
     let mut lines = 0;

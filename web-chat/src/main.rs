@@ -2,7 +2,6 @@
 
 mod cli;
 
-use anyhow::Result;
 use clap::Parser;
 
 #[tokio::main]
@@ -15,7 +14,7 @@ async fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = cli::Cli::parse();
-    match run(args).await {
+    match cli::run(args).await {
         Ok(code) => code,
         // What the user can fix (unknown name, refused access, bad arguments): its French
         // message alone, exit code 3. Anything else: the whole chain, exit code 1.
@@ -30,8 +29,4 @@ async fn main() -> std::process::ExitCode {
             }
         },
     }
-}
-
-async fn run(args: cli::Cli) -> Result<std::process::ExitCode> {
-    cli::run(args).await
 }

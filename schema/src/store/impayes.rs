@@ -1,6 +1,6 @@
 //! Impayés: échéances past their due date and not fully covered by (non-cancelled) payments.
 
-use super::{Result, Tenant, push};
+use super::{PAYE_ECHEANCE, Result, Tenant, push};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
@@ -36,13 +36,12 @@ pub struct ImpayeLigne {
 }
 
 /// The unpaid échéances grouped per co-owner and lot, largest amount first, as of `today`.
-const IMPAYES_SQL: &str = "
+fn impayes_sql() -> String {
+    format!(
+        "
     WITH reste AS (
         SELECT e.residence_id, e.lot_id, e.coproprietaire_id, e.date_echeance,
-               e.montant - coalesce((
-                   SELECT sum(a.montant) FROM allocations a
-                   JOIN paiements p ON p.id = a.paiement_id AND p.annule_le IS NULL
-                   WHERE a.echeance_id = e.id), 0) AS du
+               e.montant - {PAYE_ECHEANCE} AS du
         FROM echeances e
         JOIN appels_de_fonds ap ON ap.id = e.appel_id
         WHERE e.date_echeance < $1
@@ -63,7 +62,9 @@ const IMPAYES_SQL: &str = "
     GROUP BY x.residence_id, r.nom, x.lot_id, l.numero, x.coproprietaire_id, c.civilite, c.prenom, c.nom
     HAVING ($5::numeric IS NULL OR sum(x.du) >= $5)
        AND ($6::int IS NULL OR $1::date - min(x.date_echeance) >= $6)
-    ORDER BY montant_du DESC, r.nom, l.numero";
+    ORDER BY montant_du DESC, r.nom, l.numero"
+    )
+}
 
 fn impayes_args(today: NaiveDate, f: &ImpayeFiltre) -> Result<PgArguments> {
     let mut args = PgArguments::default();
@@ -82,9 +83,11 @@ impl Tenant {
         today: NaiveDate,
         f: &ImpayeFiltre,
     ) -> Result<Vec<ImpayeLigne>> {
-        Ok(sqlx::query_as_with(IMPAYES_SQL, impayes_args(today, f)?)
-            .fetch_all(&mut *self.tx)
-            .await?)
+        Ok(
+            sqlx::query_as_with(sqlx::AssertSqlSafe(impayes_sql()), impayes_args(today, f)?)
+                .fetch_all(&mut *self.tx)
+                .await?,
+        )
     }
 
     /// `EXPLAIN (ANALYZE, BUFFERS)` of the impayés query, for the benchmark command.
@@ -93,7 +96,7 @@ impl Tenant {
         today: NaiveDate,
         f: &ImpayeFiltre,
     ) -> Result<Vec<String>> {
-        let sql = sqlx::AssertSqlSafe(format!("EXPLAIN (ANALYZE, BUFFERS) {IMPAYES_SQL}"));
+        let sql = sqlx::AssertSqlSafe(format!("EXPLAIN (ANALYZE, BUFFERS) {}", impayes_sql()));
         Ok(sqlx::query_scalar_with(sql, impayes_args(today, f)?)
             .fetch_all(&mut *self.tx)
             .await?)

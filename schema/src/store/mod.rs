@@ -21,6 +21,12 @@ use std::str::FromStr;
 use std::time::Duration;
 use thiserror::Error;
 
+/// What has been paid on échéance `e`: its allocations from payments not cancelled. The one
+/// definition behind every figure (impayés, balances, yearly report).
+pub(crate) const PAYE_ECHEANCE: &str = "coalesce((SELECT sum(a.montant) FROM allocations a
+    JOIN paiements p ON p.id = a.paiement_id AND p.annule_le IS NULL
+    WHERE a.echeance_id = e.id), 0)";
+
 /// The role the application connects as: no superuser, not the owner, NOBYPASSRLS.
 pub const APP_ROLE: &str = "wakil_app";
 

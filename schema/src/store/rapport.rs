@@ -1,6 +1,6 @@
 //! The yearly financial report of a résidence: calls, receipts, expenses, budget vs actual.
 
-use super::{Result, Tenant};
+use super::{PAYE_ECHEANCE, Result, Tenant};
 use crate::types::Categorie;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -66,9 +66,7 @@ impl Tenant {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "WITH ech AS (
                  SELECT e.montant, e.date_echeance,
-                        greatest(e.montant - coalesce((SELECT sum(a.montant) FROM allocations a
-                            JOIN paiements p ON p.id = a.paiement_id AND p.annule_le IS NULL
-                            WHERE a.echeance_id = e.id), 0), 0) AS reste
+                        greatest(e.montant - {PAYE_ECHEANCE}, 0) AS reste
                  FROM echeances e JOIN appels_de_fonds ap ON ap.id = e.appel_id
                  WHERE e.residence_id = $1
                    AND ap.periode_debut >= make_date($2, 1, 1) AND ap.periode_debut < make_date($2 + 1, 1, 1)),

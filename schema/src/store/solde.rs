@@ -1,6 +1,6 @@
 //! A co-owner's account: what was called, what was paid, how each payment was allocated.
 
-use super::{Result, Tenant};
+use super::{PAYE_ECHEANCE, Result, Tenant};
 use crate::types::ModePaiement;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -65,20 +65,17 @@ impl Tenant {
         coproprietaire_id: i64,
         residence: Option<i64>,
     ) -> Result<Vec<EcheanceDetail>> {
-        Ok(sqlx::query_as(
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT e.id AS echeance_id, ap.libelle AS appel, r.nom AS residence, l.numero AS lot,
                     e.date_echeance, e.montant, x.paye, e.montant - x.paye AS reste
              FROM echeances e
              JOIN appels_de_fonds ap ON ap.id = e.appel_id
              JOIN residences r ON r.id = e.residence_id
              JOIN lots l ON l.id = e.lot_id
-             CROSS JOIN LATERAL (
-                 SELECT coalesce(sum(a.montant), 0) AS paye FROM allocations a
-                 JOIN paiements p ON p.id = a.paiement_id AND p.annule_le IS NULL
-                 WHERE a.echeance_id = e.id) x
+             CROSS JOIN LATERAL (SELECT {PAYE_ECHEANCE} AS paye) x
              WHERE e.coproprietaire_id = $1 AND ($2::bigint IS NULL OR e.residence_id = $2)
-             ORDER BY e.date_echeance, e.id",
-        )
+             ORDER BY e.date_echeance, e.id"
+        )))
         .bind(coproprietaire_id)
         .bind(residence)
         .fetch_all(&mut *self.tx)
@@ -122,12 +119,10 @@ impl Tenant {
         residence: Option<i64>,
         today: NaiveDate,
     ) -> Result<SoldeChiffres> {
-        Ok(sqlx::query_as(
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "WITH e AS (
                  SELECT e.montant, e.date_echeance,
-                        greatest(e.montant - coalesce((SELECT sum(a.montant) FROM allocations a
-                            JOIN paiements p ON p.id = a.paiement_id AND p.annule_le IS NULL
-                            WHERE a.echeance_id = e.id), 0), 0) AS reste
+                        greatest(e.montant - {PAYE_ECHEANCE}, 0) AS reste
                  FROM echeances e
                  WHERE e.coproprietaire_id = $1 AND ($3::bigint IS NULL OR e.residence_id = $3)),
              p AS (
@@ -141,8 +136,8 @@ impl Tenant {
                     (SELECT coalesce(sum(montant), 0) FROM e) - (SELECT coalesce(sum(montant), 0) FROM p) AS solde,
                     (SELECT coalesce(sum(reste), 0) FROM e WHERE date_echeance < $2) AS echu_impaye,
                     (SELECT coalesce(sum(reste), 0) FROM e WHERE date_echeance >= $2) AS a_echoir,
-                    (SELECT coalesce(sum(montant - alloue), 0) FROM p) AS credit",
-        )
+                    (SELECT coalesce(sum(montant - alloue), 0) FROM p) AS credit"
+        )))
         .bind(coproprietaire_id)
         .bind(today)
         .bind(residence)
