@@ -2,7 +2,7 @@
 
 use crate::format::{date, mad, montant};
 use crate::scope::{self, resolved};
-use crate::{Align, Render, Table, Tool, ToolContext, ToolError, ToolKind};
+use crate::{Align, Render, Table, Tool, ToolContext, ToolError};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
@@ -57,7 +57,6 @@ impl Tool for ListFactures {
     const NAME: &'static str = "list_factures";
     const DESCRIPTION: &'static str = "Liste les factures fournisseurs (brouillon, validée = à payer, payée), \
         filtrées par statut, fournisseur, résidence, catégorie et période, avec le nombre et le total TTC.";
-    const KIND: ToolKind = ToolKind::Read;
     type Args = Args;
     type Output = Output;
 

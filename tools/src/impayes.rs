@@ -2,7 +2,7 @@
 
 use crate::format::{date, mad, montant};
 use crate::scope;
-use crate::{Align, Render, Table, Tool, ToolContext, ToolError, ToolKind};
+use crate::{Align, Render, Table, Tool, ToolContext, ToolError};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
@@ -48,7 +48,6 @@ impl Tool for QueryImpayes {
     const DESCRIPTION: &'static str = "Liste les impayés (échéances échues non réglées) par copropriétaire et par lot, \
         avec le montant dû, l'échéance la plus ancienne et les jours de retard, et le total exact. \
         Filtres : résidence, année, montant minimum, retard minimum en jours.";
-    const KIND: ToolKind = ToolKind::Read;
     type Args = Args;
     type Output = Output;
 

@@ -22,6 +22,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
+use uuid::Uuid;
 use wakil_schema::{Caller, Clock, Role, Store};
 
 /// Reads run at once; writes go through a confirmed pending action.
@@ -37,6 +38,32 @@ pub enum ToolKind {
 pub struct ToolContext {
     pub store: Store,
     pub clock: Clock,
+    pub limits: Limits,
+}
+
+impl ToolContext {
+    pub fn new(store: Store, clock: Clock) -> Self {
+        ToolContext {
+            store,
+            clock,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Operator settings that bound what a write accepts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Above this, a payment is refused as absurd (`WAKIL_PAIEMENT_MAX`, MAD).
+    pub paiement_max: rust_decimal::Decimal,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            paiement_max: rust_decimal::Decimal::from(1_000_000),
+        }
+    }
 }
 
 /// How an output is shown: French tables and a one-line summary.
@@ -49,7 +76,6 @@ pub trait Tool: Send + Sync + 'static {
     const NAME: &'static str;
     /// French, for the model and for `wakil tool --help`.
     const DESCRIPTION: &'static str;
-    const KIND: ToolKind;
     type Args: DeserializeOwned + JsonSchema + Send;
     type Output: Serialize + JsonSchema + Render + Send;
 
@@ -62,6 +88,44 @@ pub trait Tool: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Self::Output, ToolError>> + Send;
 }
 
+/// A write is two-phase. `plan` validates and resolves the arguments within the caller's scope and
+/// writes nothing; the plan is stored as a pending action and shown to the human. Only their
+/// confirmation runs `execute`, with the pending action's id, which the write stores under a
+/// unique constraint so that a confirmation counts once.
+pub trait WriteTool: Send + Sync + 'static {
+    const NAME: &'static str;
+    /// French, for the model and for `wakil tool --help`.
+    const DESCRIPTION: &'static str;
+    type Args: DeserializeOwned + JsonSchema + Send;
+    /// The resolved, validated action (ids, not names): what is confirmed is what runs.
+    type Plan: Serialize + DeserializeOwned + Send;
+    type Output: Serialize + JsonSchema + Render + Send;
+
+    fn allowed(role: Role) -> bool;
+
+    fn plan(
+        ctx: &ToolContext,
+        caller: &Caller,
+        args: Self::Args,
+    ) -> impl Future<Output = Result<Planned<Self::Plan>, ToolError>> + Send;
+
+    fn execute(
+        ctx: &ToolContext,
+        caller: &Caller,
+        plan: Self::Plan,
+        confirmation: Uuid,
+    ) -> impl Future<Output = Result<Self::Output, ToolError>> + Send;
+}
+
+/// A write ready for confirmation: the plan and how to show it ("Enregistrer 1 200,00 MAD … ?").
+#[derive(Debug, Clone)]
+pub struct Planned<P> {
+    pub plan: P,
+    /// One French sentence ending with a question mark.
+    pub summary: String,
+    pub tables: Vec<Table>,
+}
+
 /// A tool's output once erased: its JSON, its summary and its tables.
 #[derive(Debug, Clone, Serialize)]
 pub struct ToolResult {
@@ -71,7 +135,39 @@ pub struct ToolResult {
     pub tables: Vec<Table>,
 }
 
-type CallFuture<'a> = Pin<Box<dyn Future<Output = Result<ToolResult, ToolError>> + Send + 'a>>;
+/// A write's plan once erased, waiting for the human.
+#[derive(Debug, Clone, Serialize)]
+pub struct PendingPlan {
+    pub tool: &'static str,
+    pub plan: serde_json::Value,
+    pub summary: String,
+    pub tables: Vec<Table>,
+}
+
+/// What calling a tool gives: a read's result, or a write's plan to confirm.
+#[derive(Debug, Clone)]
+pub enum Called {
+    Done(ToolResult),
+    Pending(PendingPlan),
+}
+
+impl Called {
+    /// A read's result; a write's plan is not one (it waits for a confirmation).
+    pub fn done(self) -> Result<ToolResult, ToolError> {
+        match self {
+            Called::Done(r) => Ok(r),
+            Called::Pending(p) => Err(ToolError::Internal(format!(
+                "{} attend une confirmation",
+                p.tool
+            ))),
+        }
+    }
+}
+
+type CallFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ToolError>> + Send + 'a>>;
+type CallFn = for<'a> fn(&'a ToolContext, &'a Caller, serde_json::Value) -> CallFuture<'a, Called>;
+type ExecuteFn =
+    for<'a> fn(&'a ToolContext, &'a Caller, serde_json::Value, Uuid) -> CallFuture<'a, ToolResult>;
 
 /// A tool as data: what the agent registers and the CLI dispatches on.
 #[derive(Clone, Copy)]
@@ -82,7 +178,8 @@ pub struct ToolSpec {
     pub allowed: fn(Role) -> bool,
     pub args_schema: fn() -> schemars::Schema,
     pub output_schema: fn() -> schemars::Schema,
-    call: for<'a> fn(&'a ToolContext, &'a Caller, serde_json::Value) -> CallFuture<'a>,
+    call: CallFn,
+    execute: Option<ExecuteFn>,
 }
 
 impl std::fmt::Debug for ToolSpec {
@@ -95,74 +192,152 @@ impl std::fmt::Debug for ToolSpec {
 }
 
 impl ToolSpec {
-    pub fn of<T: Tool>() -> Self {
+    pub fn read<T: Tool>() -> Self {
         ToolSpec {
             name: T::NAME,
             description: T::DESCRIPTION,
-            kind: T::KIND,
+            kind: ToolKind::Read,
             allowed: T::allowed,
             args_schema: || schemars::schema_for!(T::Args),
             output_schema: || schemars::schema_for!(T::Output),
-            call: call_erased::<T>,
+            call: call_read::<T>,
+            execute: None,
         }
     }
 
-    /// Checks the role, parses the arguments and runs the tool (see `call_erased`).
+    pub fn write<T: WriteTool>() -> Self {
+        ToolSpec {
+            name: T::NAME,
+            description: T::DESCRIPTION,
+            kind: ToolKind::Write,
+            allowed: T::allowed,
+            args_schema: || schemars::schema_for!(T::Args),
+            output_schema: || schemars::schema_for!(T::Output),
+            call: call_plan::<T>,
+            execute: Some(execute_erased::<T>),
+        }
+    }
+
+    /// Checks the role and parses the arguments; runs a read, plans a write (nothing written).
     pub async fn call(
         &self,
         ctx: &ToolContext,
         caller: &Caller,
         args: serde_json::Value,
-    ) -> Result<ToolResult, ToolError> {
+    ) -> Result<Called, ToolError> {
         (self.call)(ctx, caller, args).await
+    }
+
+    /// Runs a confirmed write's plan; `confirmation` is the pending action's id.
+    pub async fn execute(
+        &self,
+        ctx: &ToolContext,
+        caller: &Caller,
+        plan: serde_json::Value,
+        confirmation: Uuid,
+    ) -> Result<ToolResult, ToolError> {
+        match self.execute {
+            Some(execute) => execute(ctx, caller, plan, confirmation).await,
+            None => Err(ToolError::Internal(format!(
+                "{} est une lecture : rien à confirmer",
+                self.name
+            ))),
+        }
     }
 }
 
-fn call_erased<'a, T: Tool>(
+/// The one role check of every tool, before its arguments are even read.
+fn check_role(name: &str, allowed: fn(Role) -> bool, caller: &Caller) -> Result<(), ToolError> {
+    if allowed(caller.role) {
+        return Ok(());
+    }
+    Err(ToolError::Forbidden(if caller.role.is_staff() {
+        format!(
+            "L'outil « {name} » n'est pas accessible à un {}.",
+            caller.role.label()
+        )
+    } else {
+        scope::STAFF_ONLY.to_string()
+    }))
+}
+
+/// Parses a tool's arguments; `null` (no arguments at all) means "all defaults".
+fn parse_args<A: DeserializeOwned + JsonSchema>(
+    name: &str,
+    args: serde_json::Value,
+) -> Result<A, ToolError> {
+    let args = if args.is_null() {
+        serde_json::json!({})
+    } else {
+        args
+    };
+    serde_path_to_error::deserialize(args)
+        .map_err(|e| ToolError::invalid_args(name, schemars::schema_for!(A).as_value(), &e))
+}
+
+fn result_of<O: Serialize + Render>(tool: &'static str, output: &O) -> Result<ToolResult, ToolError> {
+    Ok(ToolResult {
+        tool,
+        summary: output.summary(),
+        tables: output.tables(),
+        output: serde_json::to_value(output).map_err(|e| ToolError::Internal(e.to_string()))?,
+    })
+}
+
+fn call_read<'a, T: Tool>(
     ctx: &'a ToolContext,
     caller: &'a Caller,
     args: serde_json::Value,
-) -> CallFuture<'a> {
+) -> CallFuture<'a, Called> {
     Box::pin(async move {
-        // The one role check of every tool, before its arguments are even read.
-        if !T::allowed(caller.role) {
-            return Err(ToolError::Forbidden(if caller.role.is_staff() {
-                format!(
-                    "L'outil « {} » n'est pas accessible à un {}.",
-                    T::NAME,
-                    caller.role.label()
-                )
-            } else {
-                scope::STAFF_ONLY.to_string()
-            }));
-        }
-        // `null` (no arguments at all) means "all defaults".
-        let args = if args.is_null() {
-            serde_json::json!({})
-        } else {
-            args
-        };
-        let args: T::Args = serde_path_to_error::deserialize(args).map_err(|e| {
-            ToolError::invalid_args(T::NAME, schemars::schema_for!(T::Args).as_value(), &e)
-        })?;
+        check_role(T::NAME, T::allowed, caller)?;
+        let args: T::Args = parse_args(T::NAME, args)?;
         let output = T::run(ctx, caller, args).await?;
-        Ok(ToolResult {
+        Ok(Called::Done(result_of(T::NAME, &output)?))
+    })
+}
+
+fn call_plan<'a, T: WriteTool>(
+    ctx: &'a ToolContext,
+    caller: &'a Caller,
+    args: serde_json::Value,
+) -> CallFuture<'a, Called> {
+    Box::pin(async move {
+        check_role(T::NAME, T::allowed, caller)?;
+        let args: T::Args = parse_args(T::NAME, args)?;
+        let planned = T::plan(ctx, caller, args).await?;
+        Ok(Called::Pending(PendingPlan {
             tool: T::NAME,
-            summary: output.summary(),
-            tables: output.tables(),
-            output: serde_json::to_value(&output)
+            plan: serde_json::to_value(&planned.plan)
                 .map_err(|e| ToolError::Internal(e.to_string()))?,
-        })
+            summary: planned.summary,
+            tables: planned.tables,
+        }))
+    })
+}
+
+fn execute_erased<'a, T: WriteTool>(
+    ctx: &'a ToolContext,
+    caller: &'a Caller,
+    plan: serde_json::Value,
+    confirmation: Uuid,
+) -> CallFuture<'a, ToolResult> {
+    Box::pin(async move {
+        check_role(T::NAME, T::allowed, caller)?;
+        let plan: T::Plan =
+            serde_json::from_value(plan).map_err(|e| ToolError::Internal(e.to_string()))?;
+        let output = T::execute(ctx, caller, plan, confirmation).await?;
+        result_of(T::NAME, &output)
     })
 }
 
 /// Every tool of the product, registered once.
 pub fn catalog() -> Vec<ToolSpec> {
     vec![
-        ToolSpec::of::<impayes::QueryImpayes>(),
-        ToolSpec::of::<solde::SoldeCopro>(),
-        ToolSpec::of::<rapport::RapportFinancier>(),
-        ToolSpec::of::<factures::ListFactures>(),
+        ToolSpec::read::<impayes::QueryImpayes>(),
+        ToolSpec::read::<solde::SoldeCopro>(),
+        ToolSpec::read::<rapport::RapportFinancier>(),
+        ToolSpec::read::<factures::ListFactures>(),
     ]
 }
 

@@ -2,7 +2,7 @@
 
 use crate::format::{date, mad, montant, pourcentage};
 use crate::scope;
-use crate::{Align, Render, Table, Tool, ToolContext, ToolError, ToolKind};
+use crate::{Align, Render, Table, Tool, ToolContext, ToolError};
 use chrono::{Datelike, NaiveDate};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -37,7 +37,6 @@ impl Tool for RapportFinancier {
     const DESCRIPTION: &'static str = "Rapport financier annuel d'une résidence : appels émis, encaissements, \
         dépenses par catégorie (HT, TVA, TTC), résultat, budget prévisionnel contre réalisé avec l'écart, \
         factures à payer, impayés et taux de recouvrement.";
-    const KIND: ToolKind = ToolKind::Read;
     type Args = Args;
     type Output = Output;
 

@@ -2,7 +2,7 @@
 
 use crate::format::{date, mad, montant};
 use crate::scope::{self, coproprietaire_label, resolved};
-use crate::{Align, Render, Table, Tool, ToolContext, ToolError, ToolKind};
+use crate::{Align, Render, Table, Tool, ToolContext, ToolError};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
@@ -44,7 +44,6 @@ impl Tool for SoldeCopro {
     const DESCRIPTION: &'static str = "Solde d'un copropriétaire : total appelé, total payé, solde, impayé échu, \
         crédit, avec le détail des échéances et des paiements (et leur imputation). \
         Un copropriétaire ne peut consulter que son propre compte.";
-    const KIND: ToolKind = ToolKind::Read;
     type Args = Args;
     type Output = Output;
 

@@ -22,10 +22,7 @@ async fn demo() -> Demo {
         .fetch_one(&db.admin)
         .await
         .unwrap();
-    let ctx = ToolContext {
-        store: db.store.clone(),
-        clock: demo_clock(),
-    };
+    let ctx = ToolContext::new(db.store.clone(), demo_clock());
     Demo { db, ctx, atlas }
 }
 
@@ -57,7 +54,8 @@ impl Demo {
         wakil_tools::find(tool)
             .unwrap()
             .call(&self.ctx, caller, args)
-            .await
+            .await?
+            .done()
     }
 
     async fn residences(&self) -> Vec<(i64, String)> {

@@ -197,7 +197,10 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
                 usage("les arguments doivent être un objet JSON, ex. '{\"residence\": \"Guéliz\"}'")
             })?;
             let (ctx, caller) = session(cli, db, email).await?;
-            let result = spec.call(&ctx, &caller, args).await;
+            let result = match spec.call(&ctx, &caller, args).await {
+                Ok(called) => called.done(),
+                Err(e) => Err(e),
+            };
             ctx.store.close().await;
             let r = result.inspect_err(|e| {
                 if let ToolError::Internal(detail) = e {
@@ -248,10 +251,7 @@ fn usage(message: &str) -> ToolError {
 
 /// The tools' context and the caller behind `--as EMAIL`.
 async fn session(cli: &Cli, db: &Database, email: &str) -> Result<(ToolContext, Caller)> {
-    let ctx = ToolContext {
-        store: db.store(4).await?,
-        clock: cli.clock(),
-    };
+    let ctx = ToolContext::new(db.store(4).await?, cli.clock());
     let caller = ctx
         .store
         .caller_by_email(email, Canal::Cli)
@@ -307,7 +307,8 @@ async fn bench(
     };
     let warm_up = spec
         .call(&ctx, &caller, serde_json::json!({ "residence": asked }))
-        .await?;
+        .await?
+        .done()?;
     let res: wakil_schema::store::ResidenceRef =
         serde_json::from_value(warm_up.output["residence"].clone())?;
     let args = serde_json::json!({ "residence": res.id.to_string() });
@@ -315,7 +316,7 @@ async fn bench(
     let mut lines = 0;
     for _ in 0..runs.max(1) {
         let start = Instant::now();
-        let r = spec.call(&ctx, &caller, args.clone()).await?;
+        let r = spec.call(&ctx, &caller, args.clone()).await?.done()?;
         times.push(start.elapsed().as_secs_f64() * 1000.0);
         lines = r.output["nombre_lignes"].as_u64().unwrap_or(0);
     }
