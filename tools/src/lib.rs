@@ -275,7 +275,10 @@ fn parse_args<A: DeserializeOwned + JsonSchema>(
         .map_err(|e| ToolError::invalid_args(name, schemars::schema_for!(A).as_value(), &e))
 }
 
-fn result_of<O: Serialize + Render>(tool: &'static str, output: &O) -> Result<ToolResult, ToolError> {
+fn result_of<O: Serialize + Render>(
+    tool: &'static str,
+    output: &O,
+) -> Result<ToolResult, ToolError> {
     Ok(ToolResult {
         tool,
         summary: output.summary(),

@@ -7,8 +7,9 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use wakil_schema::fold::{fold, lot_key};
 use wakil_schema::store::{
-    CoproprietaireRef, EcheanceDetail, Lookup, PaiementDetail, SoldeChiffres, Tenant,
+    CoproprietaireRef, EcheanceDetail, PaiementDetail, SoldeChiffres, Tenant,
 };
 use wakil_schema::{Caller, Role};
 
@@ -78,28 +79,55 @@ impl Tool for SoldeCopro {
     }
 }
 
-/// A co-owner's own account. Naming anyone else is refused without saying whether they exist.
+/// A co-owner's own account. What they name is compared with their own record in Rust: naming
+/// anyone else is refused before any query with that name runs, so nothing reveals whether they
+/// exist.
 async fn own_account(t: &mut Tenant, own: i64, args: &Args) -> Result<i64, ToolError> {
-    if let Some(q) = args
-        .coproprietaire
-        .as_deref()
-        .filter(|q| !q.trim().is_empty())
+    let me = t
+        .coproprietaire_by_id(own, None)
+        .await?
+        .ok_or_else(|| ToolError::Internal(format!("copropriétaire {own} introuvable")))?;
+    if named(args.coproprietaire.as_deref()).is_some_and(|q| !names_me(q, &me.nom))
+        || named(args.lot.as_deref()).is_some_and(|q| !is_my_lot(q, &me.lots))
     {
-        match t.find_coproprietaire(q, None).await? {
-            Lookup::Found(c) if c.id == own => {}
-            // Their own surname, shared with neighbours: still their own account.
-            Lookup::Ambiguous(c) if c.iter().any(|c| c.id == own) => {}
-            _ => return Err(ToolError::Forbidden(OWN_ACCOUNT_ONLY.into())),
-        }
-    }
-    if let Some(q) = args.lot.as_deref().filter(|q| !q.trim().is_empty()) {
-        match t.find_lot(q, None).await? {
-            Lookup::Found(l) if l.coproprietaire_id == Some(own) => {}
-            Lookup::Ambiguous(lots) if lots.iter().any(|l| l.coproprietaire_id == Some(own)) => {}
-            _ => return Err(ToolError::Forbidden(OWN_ACCOUNT_ONLY.into())),
-        }
+        return Err(ToolError::Forbidden(OWN_ACCOUNT_ONLY.into()));
     }
     Ok(own)
+}
+
+fn named(q: Option<&str>) -> Option<&str> {
+    q.map(str::trim).filter(|q| !q.is_empty())
+}
+
+/// Every word of `query` (civility aside) is a word of the co-owner's name: their own surname,
+/// even shared with neighbours, or their full name.
+fn names_me(query: &str, my_name: &str) -> bool {
+    const CIVILITY: [&str; 7] = [
+        "m",
+        "mme",
+        "mr",
+        "mlle",
+        "monsieur",
+        "madame",
+        "mademoiselle",
+    ];
+    let mine = fold(my_name);
+    let mine: Vec<&str> = mine.split_whitespace().collect();
+    let asked = fold(&query.replace(['.', ','], " "));
+    let mut words = asked
+        .split_whitespace()
+        .filter(|w| !CIVILITY.contains(w))
+        .peekable();
+    words.peek().is_some() && words.all(|w| mine.contains(&w))
+}
+
+/// `query` is one of the co-owner's lots ("A12 (Résidence …), P05 (…)").
+fn is_my_lot(query: &str, my_lots: &str) -> bool {
+    let asked = lot_key(query);
+    my_lots
+        .split(", ")
+        .filter_map(|l| l.split(" (").next())
+        .any(|numero| lot_key(numero) == asked)
 }
 
 /// The account a staff member asked for, within their résidences.
@@ -228,5 +256,32 @@ impl Render for Output {
             montant(self.paiements.iter().map(|p| p.alloue).sum()),
         ]);
         vec![resume, echeances, paiements]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_co_owner_names_only_themselves() {
+        let me = "Mme Khadija Lahlou";
+        for q in [
+            "Lahlou",
+            "khadija lahlou",
+            "Mme Lahlou",
+            "M. LAHLOU",
+            "Khadija",
+        ] {
+            assert!(names_me(q, me), "{q}");
+        }
+        for q in ["Omar Lahlou", "Mernissi", "Mme", "Khadija Mernissi"] {
+            assert!(!names_me(q, me), "{q}");
+        }
+        let lots = "A41 (Résidence Les Jardins de Guéliz), P05 (Résidence Les Jardins de Guéliz)";
+        assert!(is_my_lot("lot a41", lots));
+        assert!(is_my_lot("P05", lots));
+        assert!(!is_my_lot("A4", lots));
+        assert!(!is_my_lot("B21", lots));
     }
 }
