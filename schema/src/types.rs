@@ -133,3 +133,18 @@ impl Clock {
         }
     }
 }
+
+pg_enum!(
+    /// Who wrote a stored message of a conversation.
+    MessageRole as "role_message" {
+        User => "utilisateur", Assistant => "assistant", Tool => "outil", System => "système",
+    }
+);
+
+pg_enum!(
+    /// The life of a pending (write) action: only `EnAttente` can be confirmed, once.
+    StatutAction as "statut_action" {
+        EnAttente => "en attente", Confirmee => "confirmée", Executee => "exécutée",
+        Annulee => "annulée", Expiree => "expirée", Echec => "échec",
+    }
+);

@@ -1,12 +1,14 @@
 //! The PostgreSQL store: connection pools, migrations, and the tenant transaction through which
 //! every tenant row is read or written.
 
+mod conversation;
 mod factures;
 mod impayes;
 mod rapport;
 mod resolve;
 mod solde;
 
+pub use conversation::{AuditEntry, Claim, PendingAction, StoredMessage};
 pub use factures::{FactureFiltre, FactureLigne, FacturesTrouvees};
 pub use impayes::{ImpayeFiltre, ImpayeLigne};
 pub use rapport::{BudgetEcart, DepenseCategorie, RapportChiffres};
