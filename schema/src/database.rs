@@ -4,7 +4,7 @@
 use crate::embedded::{EmbeddedError, EmbeddedPostgres};
 use crate::store::{self, Store, StoreError};
 use sqlx::PgPool;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 /// The database the embedded server holds the product's data in.
@@ -62,6 +62,31 @@ impl Database {
             admin_url,
             app_url,
             embedded,
+        })
+    }
+
+    /// A scratch database `name` on the embedded server under `data_dir`, dropped if it exists,
+    /// then created and migrated (the evaluation suite loads its own demo data there).
+    pub async fn open_scratch(data_dir: &Path, name: &str) -> Result<Self, DatabaseError> {
+        let pg = EmbeddedPostgres::start(data_dir).await?;
+        let server = store::connect_pool(&pg.admin_url("postgres"), 1).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&server)
+        .await
+        .map_err(StoreError::from)?;
+        server.close().await;
+        create_database_if_missing(&pg.admin_url("postgres"), name).await?;
+        let admin_url = pg.admin_url(name);
+        let app_password = pg.app_password().to_string();
+        let admin = store::connect_pool(&admin_url, 2).await?;
+        store::migrate(&admin, &app_password).await?;
+        admin.close().await;
+        Ok(Database {
+            app_url: store::app_url(&admin_url, &app_password)?,
+            admin_url,
+            embedded: Some(pg),
         })
     }
 

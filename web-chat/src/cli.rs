@@ -9,7 +9,8 @@ use std::time::Instant;
 use wakil_schema::database::{Database, DbSource};
 use wakil_schema::store::ImpayeFiltre;
 use wakil_schema::{Caller, Canal, Clock, seed};
-use wakil_tools::{ToolContext, ToolError};
+use crate::converse;
+use wakil_tools::{Called, ToolContext, ToolError};
 
 /// `println!` that tolerates a closed pipe (`wakil users | head`) instead of panicking, so the
 /// embedded server is still stopped cleanly.
@@ -96,10 +97,35 @@ enum Command {
     Stop,
     /// Start the web chat server (comes with the web chat issue).
     Serve,
-    /// Ask one question from the terminal (comes with the agent engine issue).
-    Ask { question: Vec<String> },
-    /// Run the evaluation suite (comes with the agent engine issue).
-    Eval,
+    /// Ask one question from the terminal: the answer, the tool calls, and for a write the
+    /// confirmation (asked on a terminal, or --confirm ID / --cancel ID afterwards).
+    Ask {
+        question: Vec<String>,
+        /// E-mail of the user to ask as.
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_user: String,
+        /// The fast path alone, without the LLM.
+        #[arg(long)]
+        no_llm: bool,
+        /// Confirm the pending action ID (printed by a previous ask).
+        #[arg(long, value_name = "ID", conflicts_with = "cancel")]
+        confirm: Option<uuid::Uuid>,
+        /// Cancel the pending action ID.
+        #[arg(long, value_name = "ID")]
+        cancel: Option<uuid::Uuid>,
+    },
+    /// Run the evaluation suite on fresh demo data and print the scorecard (also written as
+    /// JSON and Markdown).
+    Eval {
+        #[arg(long, value_enum, default_value = "fast-path")]
+        mode: converse::EvalMode,
+        /// Directory of the cases (TOML).
+        #[arg(long, default_value = wakil_evals::CASES_DIR)]
+        cases: PathBuf,
+        /// Where the scorecard files go.
+        #[arg(long, default_value = "eval-results")]
+        out: PathBuf,
+    },
 }
 
 impl Cli {
@@ -129,8 +155,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     };
     match &cli.command {
         Command::Serve => return later("serve", "le chat web"),
-        Command::Ask { .. } => return later("ask", "le moteur conversationnel"),
-        Command::Eval => return later("eval", "le moteur conversationnel"),
+        Command::Eval { mode, cases, out } => {
+            if cli.database_url.as_deref().is_some_and(|u| !u.is_empty()) {
+                bail!("wakil eval charge ses propres données de démonstration sur le serveur intégré : retirez DATABASE_URL");
+            }
+            return converse::eval(&cli.data_dir, *mode, cases, out).await;
+        }
         Command::Stop => {
             if cli.data_dir.join("pgdata/postmaster.pid").exists() {
                 wakil_schema::embedded::EmbeddedPostgres::start(&cli.data_dir)
@@ -197,16 +227,23 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
                 usage("les arguments doivent être un objet JSON, ex. '{\"residence\": \"Guéliz\"}'")
             })?;
             let (ctx, caller) = session(cli, db, email).await?;
-            let result = match spec.call(&ctx, &caller, args).await {
-                Ok(called) => called.done(),
-                Err(e) => Err(e),
-            };
+            let result = spec.call(&ctx, &caller, args).await;
             ctx.store.close().await;
-            let r = result.inspect_err(|e| {
+            let r = match result.inspect_err(|e| {
                 if let ToolError::Internal(detail) = e {
                     tracing::error!(%detail, "tool failed");
                 }
-            })?;
+            })? {
+                Called::Done(r) => r,
+                Called::Pending(p) => {
+                    out!("{}\n", p.summary);
+                    for t in &p.tables {
+                        out!("{}\n", t.to_text());
+                    }
+                    out!("Rien n'est écrit : une écriture se confirme dans une conversation (wakil ask \"…\" --as {email}).");
+                    return Ok(ExitCode::SUCCESS);
+                }
+            };
             if *table {
                 out!("{}\n", r.summary);
                 for t in &r.tables {
@@ -235,11 +272,20 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
             as_user,
             runs,
         } => bench(cli, db, residence.as_deref(), as_user, *runs).await?,
-        Command::Tool { name: None, .. }
-        | Command::Stop
-        | Command::Serve
-        | Command::Ask { .. }
-        | Command::Eval => {}
+        Command::Ask {
+            question,
+            as_user,
+            no_llm,
+            confirm,
+            cancel,
+        } => {
+            let (ctx, caller) = session(cli, db, as_user).await?;
+            let decision = confirm.map(|id| (id, true)).or(cancel.map(|id| (id, false)));
+            let outcome = converse::ask(ctx.clone(), caller, &question.join(" "), *no_llm, decision).await;
+            ctx.store.close().await;
+            return outcome;
+        }
+        Command::Tool { name: None, .. } | Command::Stop | Command::Serve | Command::Eval { .. } => {}
     }
     Ok(ExitCode::SUCCESS)
 }

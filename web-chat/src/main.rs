@@ -1,6 +1,7 @@
 //! `wakil`: the one binary. Subcommands: serve, migrate, seed, tool, bench, ask, eval.
 
 mod cli;
+mod converse;
 
 use clap::Parser;
 
