@@ -1,2 +1,4 @@
-//! The conversation engine (LLM client, tool loop, fast-path router, confirmations) arrives with
-//! the agent-engine issue; see ARCHITECTURE.md.
+//! Wakil's conversation engine. So far: the Ollama client with recovery of tool calls written as
+//! text ([`llm`]).
+
+pub mod llm;
