@@ -296,7 +296,7 @@ pub(super) fn tool_call_error_raw(message: &str) -> Option<&str> {
 }
 
 /// A whole text as one JSON value: strict first, then lenient. The flag tells a repair was made.
-pub(super) fn parse_full(text: &str) -> Result<(Value, bool), String> {
+fn parse_full(text: &str) -> Result<(Value, bool), String> {
     if let Ok(value) = serde_json::from_str(text) {
         return Ok((value, false));
     }
@@ -317,14 +317,14 @@ pub(super) fn parse_full(text: &str) -> Result<(Value, bool), String> {
 
 /// Why lenient parsing failed, with what was read before the failure.
 #[derive(Debug)]
-pub(super) struct Failure {
-    pub reason: String,
-    pub partial: Option<Value>,
+struct Failure {
+    reason: String,
+    partial: Option<Value>,
 }
 
 /// Parses one JSON value at the start of `text` (after whitespace) leniently.
 /// Returns the value, the bytes used and whether a repair was needed.
-pub(super) fn parse_prefix(text: &str) -> Result<(Value, usize, bool), Failure> {
+fn parse_prefix(text: &str) -> Result<(Value, usize, bool), Failure> {
     let mut parser = Lenient {
         text,
         pos: 0,
