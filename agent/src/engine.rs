@@ -56,7 +56,9 @@ impl AgentConfig {
         let d = AgentConfig::default();
         let num = |key: &str| std::env::var(key).ok().and_then(|v| v.trim().parse().ok());
         AgentConfig {
-            max_model_calls: num("WAKIL_MAX_MODEL_CALLS").unwrap_or(d.max_model_calls).max(1),
+            max_model_calls: num("WAKIL_MAX_MODEL_CALLS")
+                .unwrap_or(d.max_model_calls)
+                .max(1),
             pending_ttl_minutes: num("WAKIL_PENDING_TTL_MIN")
                 .map(|m: u32| m.clamp(1, 24 * 60) as i32)
                 .unwrap_or(d.pending_ttl_minutes),
@@ -196,9 +198,7 @@ impl Agent {
             Some(id) if t.owns_conversation(caller, id).await? => id,
             _ => t.conversation_for(caller, self.config.idle_minutes).await?,
         };
-        let history = t
-            .recent_messages(conversation, self.config.history)
-            .await?;
+        let history = t.recent_messages(conversation, self.config.history).await?;
         t.add_message(conversation, MessageRole::User, text, None, None)
             .await?;
         let waiting = t.waiting_action(caller, conversation).await?;
@@ -222,7 +222,10 @@ impl Agent {
             }
             Route::Ask(question) => turn.say(question),
             Route::Llm => match &self.llm {
-                Some(llm) => self.llm_turn(llm, caller, &mut turn, text, &history).await?,
+                Some(llm) => {
+                    self.llm_turn(llm, caller, &mut turn, text, &history)
+                        .await?
+                }
                 None => {
                     turn.path = Path::Reduced;
                     turn.say(NOT_UNDERSTOOD_REDUCED);
@@ -869,7 +872,12 @@ mod tests {
         let mut g = Grounding::new(NaiveDate::from_ymd_opt(2026, 11, 15).unwrap());
         g.add_output(&serde_json::json!({ "total": "52982.85" }));
         let mut gate = ProseGate::default();
-        for d in ["Le total est ", "de 52 982,85 MAD. ", "Cela fait environ 53 000 MAD. ", "Fin."] {
+        for d in [
+            "Le total est ",
+            "de 52 982,85 MAD. ",
+            "Cela fait environ 53 000 MAD. ",
+            "Fin.",
+        ] {
             gate.push(d, &g, &tx);
         }
         assert!(gate.broken);
@@ -886,7 +894,11 @@ mod tests {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let g = Grounding::new(NaiveDate::from_ymd_opt(2026, 11, 15).unwrap());
         let mut gate = ProseGate::default();
-        gate.push("[TOOL_CALLS][{\"name\": \"solde_copro\", \"arguments\": {\"coproprietaire\": \"M. ", &g, &tx);
+        gate.push(
+            "[TOOL_CALLS][{\"name\": \"solde_copro\", \"arguments\": {\"coproprietaire\": \"M. ",
+            &g,
+            &tx,
+        );
         gate.push("Lahlou\"}}]", &g, &tx);
         assert!(gate.held);
         assert!(rx.try_recv().is_err());

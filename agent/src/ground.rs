@@ -122,13 +122,10 @@ pub fn figures(text: &str) -> Vec<Figure> {
         let mut end = i;
         while end < chars.len() {
             let c = chars[end];
-            if c.is_ascii_digit() {
-                end += 1;
-            } else if (c == '.' || c == ',' || c == '/' || c == '-')
-                && chars.get(end + 1).is_some_and(char::is_ascii_digit)
-            {
-                end += 1;
-            } else if is_space(c) && group_of_three(&chars, end + 1) {
+            let separator = (c == '.' || c == ',' || c == '/' || c == '-')
+                && chars.get(end + 1).is_some_and(char::is_ascii_digit);
+            let group = is_space(c) && group_of_three(&chars, end + 1);
+            if c.is_ascii_digit() || separator || group {
                 end += 1;
             } else {
                 break;

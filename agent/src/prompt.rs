@@ -121,7 +121,12 @@ mod tests {
         let msg: serde_json::Value = serde_json::from_str(&tool_message("s", &out)).unwrap();
         let lignes = msg["donnees"]["lignes"].as_array().unwrap();
         assert_eq!(lignes.len(), 9);
-        assert!(lignes[8].as_str().unwrap().contains("12 élément(s) de plus"));
+        assert!(
+            lignes[8]
+                .as_str()
+                .unwrap()
+                .contains("12 élément(s) de plus")
+        );
         assert_eq!(msg["donnees"]["total"], "10");
     }
 }

@@ -6,7 +6,7 @@ use wakil_agent::engine::{Agent, AgentConfig, REDUCED_MODE};
 use wakil_agent::event::{CallOutcome, Inbound, Outbound, Path, TurnReport};
 use wakil_agent::llm::{LlmClient, LlmConfig, ToolCall};
 use wakil_agent::testing::{FakeOllama, Turn};
-use wakil_schema::testing::{TestDb, Template, demo_clock, fresh};
+use wakil_schema::testing::{Template, TestDb, demo_clock, fresh};
 use wakil_schema::{Caller, Canal};
 use wakil_tools::ToolContext;
 
@@ -26,10 +26,16 @@ async fn harness(script: Vec<Turn>) -> Harness {
 }
 
 async fn harness_with(script: Vec<Turn>, timeout: Duration) -> Harness {
-    let db = fresh(Template::Demo).await;
     let fake = FakeOllama::start(script).await;
+    let url = fake.url();
+    harness_at(fake, url, timeout).await
+}
+
+/// The agent's model at `host` (the fake's URL, or one where nothing listens).
+async fn harness_at(fake: FakeOllama, host: String, timeout: Duration) -> Harness {
+    let db = fresh(Template::Demo).await;
     let llm = LlmClient::new(LlmConfig {
-        host: fake.url(),
+        host,
         model: "mistral".into(),
         temperature: 0.0,
         timeout,
@@ -135,8 +141,10 @@ async fn a_normal_tool_call_is_run_and_its_figures_are_shown() {
     let h = harness(vec![]).await;
     let g = h.caller(GESTIONNAIRE).await;
     let total = gueliz_total(&h, &g).await;
-    h.fake
-        .push(call("query_impayes", serde_json::json!({ "residence": "Guéliz" })));
+    h.fake.push(call(
+        "query_impayes",
+        serde_json::json!({ "residence": "Guéliz" }),
+    ));
     h.fake.push(Turn::Text(format!(
         "Pour Guéliz, le total des impayés est de {total} MAD. Trois dossiers sont anciens."
     )));
@@ -149,7 +157,13 @@ async fn a_normal_tool_call_is_run_and_its_figures_are_shown() {
     assert!(text_of(&events).contains(&total), "{}", text_of(&events));
     assert_eq!(tables(&events), 1);
     // Streamed: more than one text event.
-    assert!(events.iter().filter(|e| matches!(e, Outbound::Text { .. })).count() >= 2);
+    assert!(
+        events
+            .iter()
+            .filter(|e| matches!(e, Outbound::Text { .. }))
+            .count()
+            >= 2
+    );
 
     let sent = h.fake.requests();
     assert_eq!(sent.len(), 2);
@@ -240,7 +254,10 @@ async fn malformed_arguments_are_repaired_or_sent_back_to_the_model() {
             name: "query_impayes".into(),
             arguments: "{residence: Guéliz annee".into(),
         },
-        call("query_impayes", serde_json::json!({ "residence": "Guéliz" })),
+        call(
+            "query_impayes",
+            serde_json::json!({ "residence": "Guéliz" }),
+        ),
         Turn::Text("Voici.".into()),
     ])
     .await;
@@ -251,7 +268,12 @@ async fn malformed_arguments_are_repaired_or_sent_back_to_the_model() {
     let second = &h.fake.requests()[1];
     let told = second.messages.last().unwrap();
     assert_eq!(told["role"], "tool");
-    assert!(told["content"].as_str().unwrap().contains("arguments illisibles"));
+    assert!(
+        told["content"]
+            .as_str()
+            .unwrap()
+            .contains("arguments illisibles")
+    );
 }
 
 #[tokio::test]
@@ -277,7 +299,10 @@ async fn an_unparseable_tool_call_error_from_ollama_is_retried() {
 async fn an_unknown_tool_is_explained_to_the_model_and_wrong_types_come_back_in_french() {
     let h = harness(vec![
         call("get_debtors", serde_json::json!({})),
-        call("query_impayes", serde_json::json!({ "annee": "deux mille" })),
+        call(
+            "query_impayes",
+            serde_json::json!({ "annee": "deux mille" }),
+        ),
         call("query_impayes", serde_json::json!({ "annee": 2026 })),
         Turn::Text("Voici.".into()),
     ])
@@ -285,10 +310,16 @@ async fn an_unknown_tool_is_explained_to_the_model_and_wrong_types_come_back_in_
     let g = h.caller(GESTIONNAIRE).await;
     let (report, events) = h.ask(&g, OPEN_QUESTION).await;
     let sent = h.fake.requests();
-    let unknown = sent[1].messages.last().unwrap()["content"].as_str().unwrap().to_string();
+    let unknown = sent[1].messages.last().unwrap()["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(unknown.contains("outil inconnu"), "{unknown}");
     assert!(unknown.contains("query_impayes"));
-    let wrong = sent[2].messages.last().unwrap()["content"].as_str().unwrap().to_string();
+    let wrong = sent[2].messages.last().unwrap()["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(wrong.contains("Arguments invalides"), "{wrong}");
     assert_eq!(report.calls.len(), 2);
     assert_eq!(tables(&events), 1);
@@ -302,7 +333,11 @@ async fn a_model_that_never_stops_calling_tools_is_bounded() {
     let g = h.caller(GESTIONNAIRE).await;
     let (report, events) = h.ask(&g, OPEN_QUESTION).await;
     assert_eq!(report.model_calls, AgentConfig::default().max_model_calls);
-    assert!(text_of(&events).contains("Reformulez"), "{}", text_of(&events));
+    assert!(
+        text_of(&events).contains("Reformulez"),
+        "{}",
+        text_of(&events)
+    );
 }
 
 #[tokio::test]
@@ -321,7 +356,10 @@ async fn an_invented_figure_is_not_shown() {
 
     // After a tool call: the tool's rendered output replaces the prose.
     let h = harness(vec![
-        call("query_impayes", serde_json::json!({ "residence": "Guéliz" })),
+        call(
+            "query_impayes",
+            serde_json::json!({ "residence": "Guéliz" }),
+        ),
         Turn::Text("Tout va bien. Le total est de 61 250,00 MAD.".into()),
     ])
     .await;
@@ -331,7 +369,10 @@ async fn an_invented_figure_is_not_shown() {
     assert!(report.prose_replaced);
     let shown = text_of(&events);
     assert!(!shown.contains("61 250"), "{shown}");
-    assert!(shown.contains("Tout va bien."), "grounded sentences stay: {shown}");
+    assert!(
+        shown.contains("Tout va bien."),
+        "grounded sentences stay: {shown}"
+    );
     assert!(shown.contains(&total), "{shown}");
     assert_eq!(tables(&events), 1);
 }
@@ -354,7 +395,10 @@ async fn a_co_owner_cannot_reach_a_neighbours_account() {
         )
         .await;
     assert!(report.refused);
-    assert!(matches!(report.calls[0].outcome, CallOutcome::Refused { .. }));
+    assert!(matches!(
+        report.calls[0].outcome,
+        CallOutcome::Refused { .. }
+    ));
     let shown = text_of(&events);
     assert!(shown.contains("votre propre compte"), "{shown}");
     assert!(!shown.contains("Lahlou est"), "{shown}");
@@ -375,15 +419,27 @@ async fn a_write_confirmed_twice_is_written_once() {
         )
         .await;
     let id = report.pending.expect("a pending action");
-    assert!(events.iter().any(|e| matches!(e, Outbound::Confirmation { .. })));
-    assert_eq!(h.count("SELECT count(*) FROM paiements").await, before, "nothing before the confirmation");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Outbound::Confirmation { .. }))
+    );
+    assert_eq!(
+        h.count("SELECT count(*) FROM paiements").await,
+        before,
+        "nothing before the confirmation"
+    );
 
     // Two concurrent confirmations, then a third one, then "oui".
     let (a, b) = tokio::join!(h.decide(&g, id, true), h.decide(&g, id, true));
     let c = h.decide(&g, id, true).await;
     let executed = [&a, &b, &c]
         .iter()
-        .filter(|r| r.calls.iter().any(|c| matches!(c.outcome, CallOutcome::Done { .. })))
+        .filter(|r| {
+            r.calls
+                .iter()
+                .any(|c| matches!(c.outcome, CallOutcome::Done { .. }))
+        })
         .count();
     assert_eq!(executed, 1);
     assert!(c.answer.contains("déjà"), "{}", c.answer);
@@ -412,9 +468,7 @@ async fn yes_confirms_the_waiting_action_and_only_its_owner_can() {
     let g = h.caller(GESTIONNAIRE).await;
     let comptable = h.caller("comptable@atlas-syndic.ma").await;
     let before = h.count("SELECT count(*) FROM paiements").await;
-    let (report, _) = h
-        .ask(&g, "Meryem Marrakchi a payé 500 DH en espèces")
-        .await;
+    let (report, _) = h.ask(&g, "Meryem Marrakchi a payé 500 DH en espèces").await;
     let id = report.pending.expect("a pending action");
     let other = h.decide(&comptable, id, true).await;
     assert!(other.answer.contains("introuvable"), "{}", other.answer);
@@ -432,7 +486,12 @@ async fn a_cancelled_or_expired_action_writes_nothing() {
     let (report, _) = h.ask(&g, "Meryem Marrakchi a payé 300 DH par chèque").await;
     let (non, _) = h.ask(&g, "non").await;
     assert!(non.answer.contains("annulée"), "{}", non.answer);
-    assert!(h.decide(&g, report.pending.unwrap(), true).await.answer.contains("annulée"));
+    assert!(
+        h.decide(&g, report.pending.unwrap(), true)
+            .await
+            .answer
+            .contains("annulée")
+    );
 
     let (report, _) = h.ask(&g, "Meryem Marrakchi a payé 300 DH par chèque").await;
     let id = report.pending.unwrap();
@@ -448,10 +507,15 @@ async fn a_cancelled_or_expired_action_writes_nothing() {
 
 #[tokio::test]
 async fn with_the_llm_down_the_fast_path_still_answers() {
-    let h = harness(vec![]).await;
+    let down = FakeOllama::unreachable_url().await;
+    let h = harness_at(
+        FakeOllama::start(vec![]).await,
+        down,
+        Duration::from_secs(5),
+    )
+    .await;
     let g = h.caller(GESTIONNAIRE).await;
     let total = gueliz_total(&h, &g).await;
-    h.fake.clone_handle_stop().await;
     let (report, events) = h.ask(&g, "impayés de Guéliz").await;
     assert_eq!(report.path, Path::FastPath);
     let shown = text_of(&events);
@@ -487,8 +551,10 @@ async fn follow_ups_reuse_the_previous_request() {
     assert_eq!(second.calls.len(), 1, "{}", second.answer);
     assert_eq!(second.calls[0].tool, "query_impayes");
     assert_eq!(second.calls[0].args["annee"], 2025);
-    assert!(second.calls[0].args["residence"]
-        .as_str()
-        .unwrap()
-        .contains("Guéliz"));
+    assert!(
+        second.calls[0].args["residence"]
+            .as_str()
+            .unwrap()
+            .contains("Guéliz")
+    );
 }

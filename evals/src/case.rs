@@ -76,10 +76,16 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Case>, EvalError> {
     }
     let mut ids = std::collections::HashSet::new();
     if let Some(dup) = cases.iter().find(|c| !ids.insert(c.id.as_str())) {
-        return Err(EvalError::Cases(format!("identifiant en double : {}", dup.id)));
+        return Err(EvalError::Cases(format!(
+            "identifiant en double : {}",
+            dup.id
+        )));
     }
     if cases.is_empty() {
-        return Err(EvalError::Cases(format!("aucun cas dans {}", dir.display())));
+        return Err(EvalError::Cases(format!(
+            "aucun cas dans {}",
+            dir.display()
+        )));
     }
     Ok(cases)
 }

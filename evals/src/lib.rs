@@ -73,8 +73,8 @@ pub async fn run(ctx: ToolContext, mode: Mode, cases: &[Case]) -> Result<Scoreca
             (Some(client), Some(fake))
         }
         Mode::Ollama => {
-            let client = LlmClient::new(LlmConfig::from_env())
-                .map_err(|e| EvalError::Llm(e.to_string()))?;
+            let client =
+                LlmClient::new(LlmConfig::from_env()).map_err(|e| EvalError::Llm(e.to_string()))?;
             if !client.available().await {
                 return Err(EvalError::Llm(format!(
                     "Ollama ne répond pas à {} : démarrez-le ou utilisez --mode fast-path|scripted",
@@ -155,10 +155,7 @@ fn set_current(current: &Arc<Mutex<Option<Case>>>, case: Option<Case>) {
 /// tool with the expected arguments, then answers briefly without figures.
 fn scripted_turn(current: &Arc<Mutex<Option<Case>>>, request: &Recorded) -> Turn {
     let case = current.lock().ok().and_then(|c| c.clone());
-    let after_tool = request
-        .messages
-        .last()
-        .is_some_and(|m| m["role"] == "tool");
+    let after_tool = request.messages.last().is_some_and(|m| m["role"] == "tool");
     let Some(case) = case else {
         return Turn::Text("D'accord.".into());
     };

@@ -228,7 +228,10 @@ impl CaseResult {
 }
 
 /// Each expected key is in `actual`; strings match folded and by containment, numbers as decimals.
-fn subset(expected: &serde_json::Map<String, serde_json::Value>, actual: &serde_json::Value) -> bool {
+fn subset(
+    expected: &serde_json::Map<String, serde_json::Value>,
+    actual: &serde_json::Value,
+) -> bool {
     expected
         .iter()
         .all(|(k, v)| actual.get(k).is_some_and(|a| matches_value(v, a)))
@@ -327,9 +330,16 @@ impl Scorecard {
         };
         card.latency_p50_ms = pct(0.5);
         card.latency_p95_ms = pct(0.95);
-        card.model_calls_per_turn = results.iter().map(|r| f64::from(r.model_calls)).sum::<f64>() / n;
-        card.prompt_tokens_per_turn =
-            results.iter().map(|r| f64::from(r.prompt_tokens)).sum::<f64>() / n;
+        card.model_calls_per_turn = results
+            .iter()
+            .map(|r| f64::from(r.model_calls))
+            .sum::<f64>()
+            / n;
+        card.prompt_tokens_per_turn = results
+            .iter()
+            .map(|r| f64::from(r.prompt_tokens))
+            .sum::<f64>()
+            / n;
         card.results = results;
         card
     }

@@ -1,5 +1,6 @@
 //! Command-line interface: parsing and the commands of this stage of the product.
 
+use crate::converse;
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
@@ -9,7 +10,6 @@ use std::time::Instant;
 use wakil_schema::database::{Database, DbSource};
 use wakil_schema::store::ImpayeFiltre;
 use wakil_schema::{Caller, Canal, Clock, seed};
-use crate::converse;
 use wakil_tools::{Called, ToolContext, ToolError};
 
 /// `println!` that tolerates a closed pipe (`wakil users | head`) instead of panicking, so the
@@ -157,7 +157,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve => return later("serve", "le chat web"),
         Command::Eval { mode, cases, out } => {
             if cli.database_url.as_deref().is_some_and(|u| !u.is_empty()) {
-                bail!("wakil eval charge ses propres données de démonstration sur le serveur intégré : retirez DATABASE_URL");
+                bail!(
+                    "wakil eval charge ses propres données de démonstration sur le serveur intégré : retirez DATABASE_URL"
+                );
             }
             return converse::eval(&cli.data_dir, *mode, cases, out).await;
         }
@@ -240,7 +242,9 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
                     for t in &p.tables {
                         out!("{}\n", t.to_text());
                     }
-                    out!("Rien n'est écrit : une écriture se confirme dans une conversation (wakil ask \"…\" --as {email}).");
+                    out!(
+                        "Rien n'est écrit : une écriture se confirme dans une conversation (wakil ask \"…\" --as {email})."
+                    );
                     return Ok(ExitCode::SUCCESS);
                 }
             };
@@ -280,12 +284,18 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
             cancel,
         } => {
             let (ctx, caller) = session(cli, db, as_user).await?;
-            let decision = confirm.map(|id| (id, true)).or(cancel.map(|id| (id, false)));
-            let outcome = converse::ask(ctx.clone(), caller, &question.join(" "), *no_llm, decision).await;
+            let decision = confirm
+                .map(|id| (id, true))
+                .or(cancel.map(|id| (id, false)));
+            let outcome =
+                converse::ask(ctx.clone(), caller, &question.join(" "), *no_llm, decision).await;
             ctx.store.close().await;
             return outcome;
         }
-        Command::Tool { name: None, .. } | Command::Stop | Command::Serve | Command::Eval { .. } => {}
+        Command::Tool { name: None, .. }
+        | Command::Stop
+        | Command::Serve
+        | Command::Eval { .. } => {}
     }
     Ok(ExitCode::SUCCESS)
 }

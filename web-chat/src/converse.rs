@@ -94,7 +94,11 @@ async fn print_events(mut rx: UnboundedReceiver<Outbound>) {
                 Ok(())
             }
             Outbound::Table { table } => write!(stdout, "\n\n{}\n", table.to_text()),
-            Outbound::Confirmation { id, summary, tables } => {
+            Outbound::Confirmation {
+                id,
+                summary,
+                tables,
+            } => {
                 let mut text = format!("\n{summary}\n");
                 for t in tables {
                     text.push_str(&format!("\n{}\n", t.to_text()));
@@ -123,7 +127,12 @@ fn print_calls(report: &TurnReport) {
     }
 }
 
-pub async fn eval(data_dir: &Path, mode: EvalMode, cases_dir: &Path, out: &Path) -> Result<ExitCode> {
+pub async fn eval(
+    data_dir: &Path,
+    mode: EvalMode,
+    cases_dir: &Path,
+    out: &Path,
+) -> Result<ExitCode> {
     let cases = wakil_evals::load_dir(cases_dir)?;
     let db = Database::open_scratch(data_dir, "wakil_eval").await?;
     let outcome = async {
@@ -142,7 +151,10 @@ pub async fn eval(data_dir: &Path, mode: EvalMode, cases_dir: &Path, out: &Path)
         let card = card?;
         std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
         let base = out.join(format!("scorecard-{}", mode.name()));
-        std::fs::write(base.with_extension("json"), serde_json::to_string_pretty(&card)?)?;
+        std::fs::write(
+            base.with_extension("json"),
+            serde_json::to_string_pretty(&card)?,
+        )?;
         let md = card.to_markdown();
         std::fs::write(base.with_extension("md"), &md)?;
         println!("{md}");
