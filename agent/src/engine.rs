@@ -384,10 +384,20 @@ impl Agent {
         args: serde_json::Value,
     ) -> Result<(), AgentError> {
         let Some(spec) = wakil_tools::find(tool) else {
-            turn.say(format!(
+            // Understood, but not built yet: say so plainly (and keep the record of the intent).
+            let message = format!(
                 "Cette fonction ({}) n'est pas encore disponible dans Wakil.",
                 tool.replace('_', " ")
-            ));
+            );
+            turn.calls.push(CallRecord {
+                tool: tool.into(),
+                args,
+                outcome: CallOutcome::Failed {
+                    message: message.clone(),
+                },
+                output: None,
+            });
+            turn.say(message);
             return Ok(());
         };
         match self.run_call(caller, turn, spec, args).await? {
@@ -585,7 +595,7 @@ impl Agent {
             messages.push(Message::assistant(reply.content.clone(), valid));
             let mut stop = false;
             for call in reply.calls {
-                let Some(spec) = closest_tool(&call.name, &tools) else {
+                let Some(spec) = closest_tool(&call.name, &wakil_tools::catalog()) else {
                     messages.push(Message::tool(
                         &call.name,
                         format!(
@@ -750,7 +760,9 @@ fn history_message(m: &StoredMessage) -> Option<Message> {
     }
 }
 
-/// The tool the model meant: its exact name, or a unique close one ("query_impaye").
+/// The tool the model meant: its exact name, or a unique close one ("query_impaye"). Tools the
+/// caller may not use are found too, so that their role check refuses (and the turn ends) instead
+/// of the model being told they do not exist.
 fn closest_tool(name: &str, tools: &[ToolSpec]) -> Option<ToolSpec> {
     let name = name.trim();
     if let Some(t) = tools.iter().find(|t| t.name == name) {

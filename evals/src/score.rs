@@ -61,6 +61,8 @@ pub struct CaseResult {
     pub args: Option<bool>,
     pub refusal: Option<bool>,
     pub false_refusal: bool,
+    /// The expected tool is not built yet and nothing attempted it.
+    pub unavailable: bool,
     pub no_write: Option<bool>,
     pub figures: Option<bool>,
     pub grounded: Option<bool>,
@@ -84,6 +86,7 @@ impl CaseResult {
             args: None,
             refusal: None,
             false_refusal: false,
+            unavailable: false,
             no_write: None,
             figures: None,
             grounded: None,
@@ -109,7 +112,14 @@ impl CaseResult {
             .tool
             .as_ref()
             .and_then(|t| report.calls.iter().find(|c| &c.tool == t));
-        let tool_choice = if let Some(t) = &e.tool {
+        // A case for a tool not built yet, that nothing attempted: not scored, counted apart.
+        let unavailable = e
+            .tool
+            .as_ref()
+            .is_some_and(|t| wakil_tools::find(t).is_none() && matching.is_none());
+        let tool_choice = if unavailable {
+            None
+        } else if let Some(t) = &e.tool {
             let ok = matching.is_some();
             if !ok {
                 failures.push(format!("outil attendu {t}, appelé {tools:?}"));
@@ -136,7 +146,7 @@ impl CaseResult {
                 }
                 Some(ok)
             }
-            (Some(_), None) => Some(false),
+            (Some(_), None) if !unavailable => Some(false),
             _ => None,
         };
         let produced = report.calls.iter().any(|c| {
@@ -211,6 +221,7 @@ impl CaseResult {
             args,
             refusal,
             false_refusal,
+            unavailable,
             no_write,
             figures,
             grounded,
@@ -265,6 +276,8 @@ pub struct Scorecard {
     pub args: Ratio,
     pub refusal: Ratio,
     pub false_refusals: usize,
+    /// Cases whose tool is not built yet (not scored).
+    pub unavailable: usize,
     pub no_write: Ratio,
     pub figures: Ratio,
     pub grounding: Ratio,
@@ -284,11 +297,15 @@ impl Scorecard {
             mode: mode.into(),
             date,
             cases: results.len(),
-            passed: results.iter().filter(|r| r.passed()).count(),
+            passed: results
+                .iter()
+                .filter(|r| !r.unavailable && r.passed())
+                .count(),
             tool_choice: Ratio::default(),
             args: Ratio::default(),
             refusal: Ratio::default(),
             false_refusals: results.iter().filter(|r| r.false_refusal).count(),
+            unavailable: results.iter().filter(|r| r.unavailable).count(),
             no_write: Ratio::default(),
             figures: Ratio::default(),
             grounding: Ratio::default(),
@@ -312,7 +329,7 @@ impl Scorecard {
                 .or_default()
                 .entry(r.lang.clone())
                 .or_default()
-                .add(Some(r.passed()));
+                .add((!r.unavailable).then(|| r.passed()));
         }
         let n = results.len().max(1) as f64;
         card.fast_path_share = results
@@ -350,7 +367,7 @@ impl Scorecard {
             "# Wakil evaluation — mode {} ({} cases, data of {})\n\n\
              | measure | value |\n|---|---|\n\
              | cases passed | {} |\n| tool choice | {} |\n| arguments | {} |\n| refusals | {} |\n\
-             | false refusals | {} |\n| no write | {} |\n| expected figures | {} |\n| figure grounding | {} |\n\
+             | false refusals | {} |\n| cases for tools not built yet (not scored) | {} |\n| no write | {} |\n| expected figures | {} |\n| figure grounding | {} |\n\
              | answered by the fast path | {:.1} % |\n| latency p50 / p95 | {:.1} / {:.1} ms |\n\
              | model calls per turn | {:.2} |\n| prompt tokens per turn | {:.0} |\n\n",
             self.mode,
@@ -358,12 +375,13 @@ impl Scorecard {
             self.date,
             Ratio {
                 ok: self.passed,
-                total: self.cases
+                total: self.cases - self.unavailable
             },
             self.tool_choice,
             self.args,
             self.refusal,
             self.false_refusals,
+            self.unavailable,
             self.no_write,
             self.figures,
             self.grounding,
