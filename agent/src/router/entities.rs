@@ -317,14 +317,14 @@ pub(crate) fn extract(tokens: &[Token], today: NaiveDate, used: &mut [bool]) -> 
             }
         }
         // "réf VIR-889", "n° 4512".
-        if REF_CUES.contains(&w) || NUMBER_CUES.contains(&w) {
-            if let Some(n) = tokens.get(i + 1).filter(|n| n.has_digit()) {
-                e.references.push(n.raw.clone());
-                used[i] = true;
-                used[i + 1] = true;
-                i += 2;
-                continue;
-            }
+        if (REF_CUES.contains(&w) || NUMBER_CUES.contains(&w))
+            && let Some(n) = tokens.get(i + 1).filter(|n| n.has_digit())
+        {
+            e.references.push(n.raw.clone());
+            used[i] = true;
+            used[i + 1] = true;
+            i += 2;
+            continue;
         }
         if let Some(m) = mode(w) {
             e.modes.push(m);

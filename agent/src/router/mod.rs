@@ -495,8 +495,8 @@ fn analyze(text: &str, today: NaiveDate) -> Analysis {
             Cue::Message => f.message = true,
             Cue::Pay => {
                 let before = &cues[k.saturating_sub(3)..k];
-                let negated = lexicon::negated_verb(&tokens[k])
-                    || before.iter().any(|c| *c == Some(Cue::Negation));
+                let negated =
+                    lexicon::negated_verb(&tokens[k]) || before.contains(&Some(Cue::Negation));
                 let prev = if k > 0 {
                     tokens[k - 1].norm.as_str()
                 } else {
@@ -746,11 +746,13 @@ fn build(
     );
     // Leftover words right after "M.", "Mme", "de", "pour"… are a name the tool will look up
     // (and answer with the closest names if there is none).
-    if person_intent && found.coproprietaire.is_none() && found.lot.is_none() {
-        if let Some(name) = name_after_cue(a, &found.leftover) {
-            found.coproprietaire = Some(name);
-            found.leftover.clear();
-        }
+    if person_intent
+        && found.coproprietaire.is_none()
+        && found.lot.is_none()
+        && let Some(name) = name_after_cue(a, &found.leftover)
+    {
+        found.coproprietaire = Some(name);
+        found.leftover.clear();
     }
     ensure(found.leftover.is_empty())?;
     if let Some(q) = found.ask.take() {
@@ -882,7 +884,12 @@ fn build(
         }
         merged.extend(args);
         args = merged;
-    } else if intent == Intent::Relance && !has_target(&args) && f.them {
+    } else if intent == Intent::Relance
+        && !has_target(&args)
+        && f.them
+        && !f.impaye
+        && !f.pay_negated
+    {
         // "relance-les": those of the previous answer.
         let keys: &[&str] = match previous.map(|p| p.tool.as_str()) {
             Some("query_impayes") => &["residence", "annee", "montant_min", "jours_retard_min"],
@@ -912,7 +919,7 @@ fn build(
             )));
         }
         Intent::Solde if weak && !has_person => ensure(f.own)?,
-        Intent::Relance if !has_target(&args) && !(f.impaye || f.pay_negated) => {
+        Intent::Relance if !(has_target(&args) || f.impaye || f.pay_negated) => {
             return Ok(Route::Ask(
                 "Qui faut-il relancer : un copropriétaire, un lot, ou les impayés d'une résidence ?"
                     .into(),

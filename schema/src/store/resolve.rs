@@ -364,7 +364,10 @@ impl Tenant {
                                     AND ($2::bigint IS NULL OR l.residence_id = $2)), '') AS detail,
                         ARRAY(SELECT DISTINCT w FROM unnest(string_to_array(c.nom_cle, ' ')) w WHERE w = ANY($1)) AS mots
                  FROM coproprietaires c
-                 WHERE string_to_array(c.nom_cle, ' ') && $1 AND {COPRO_IN_SCOPE}) x
+                 WHERE string_to_array(c.nom_cle, ' ') && $1
+                   AND ($2::bigint IS NULL OR EXISTS (
+                       SELECT 1 FROM proprietes p JOIN lots l ON l.id = p.lot_id
+                       WHERE p.coproprietaire_id = c.id AND p.jusqu_au IS NULL AND l.residence_id = $2))) x
               ORDER BY cardinality(mots) DESC, nom LIMIT 50)
              UNION ALL
              (SELECT 'fournisseur', f.id, f.nom, f.nom, '',
