@@ -174,7 +174,32 @@ async fn staff_requests_with_names() {
             "solde de M. Zzyzx",
             call("solde_copro", json!({"coproprietaire": "Zzyzx"})),
         ),
-        // Words nobody can place: the LLM.
+        (
+            "Omar Lahlou paid 1500 dh by check 4455",
+            call(
+                "record_payment",
+                json!({"coproprietaire": "Omar Lahlou", "mode": "cheque", "montant": "1500", "reference": "4455"}),
+            ),
+        ),
+        (
+            "combien doit M. Mernisi ?",
+            Route::Ask(
+                "Plusieurs copropriétaires s'appellent Mernissi : Anas Mernissi (B44, P06), \
+                 Latifa Mernissi (105). Lequel ?"
+                    .into(),
+            ),
+        ),
+        (
+            "unpaid above 1000 dh in Casablanca",
+            call(
+                "query_impayes",
+                json!({"residence": MAARIF, "montant_min": "1000"}),
+            ),
+        ),
+        // Two résidences, Arabic-script names, words nobody can place: the LLM.
+        ("impayés Gueliz et Agdal", Route::Llm),
+        ("شكون ما خلصش فأكدال", Route::Llm),
+        ("solde de la résidence Agdal", Route::Llm),
         ("impayés du gardien Brahim", Route::Llm),
         ("quelle est la météo à Agdal ?", Route::Llm),
     ];

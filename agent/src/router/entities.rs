@@ -199,6 +199,17 @@ const MONTHS: &[(&str, u32)] = &[
 
 /// The payment mode a word names, if any.
 pub(crate) fn mode(word: &str) -> Option<ModePaiement> {
+    // With an Arabic article or preposition: "الفيرمو", "بالشيك".
+    std::iter::once(word)
+        .chain(
+            ["بال", "ال", "ب"]
+                .iter()
+                .filter_map(|p| word.strip_prefix(p)),
+        )
+        .find_map(mode_word)
+}
+
+fn mode_word(word: &str) -> Option<ModePaiement> {
     Some(match word {
         "virement" | "virements" | "lvirement" | "vir" | "virment" | "transfert" | "transfer"
         | "wire" | "فيرمو" | "تحويل" => ModePaiement::Virement,
@@ -329,6 +340,18 @@ pub(crate) fn extract(tokens: &[Token], today: NaiveDate, used: &mut [bool]) -> 
         if let Some(m) = mode(w) {
             e.modes.push(m);
             used[i] = true;
+            // "chèque 4512": the cheque's number (not an amount: no currency follows).
+            if m == ModePaiement::Cheque
+                && let Some(n) = tokens.get(i + 1)
+                && n.norm.len() >= 3
+                && n.norm.chars().all(|c| c.is_ascii_digit())
+                && unit(norm(i + 2)).is_none()
+            {
+                e.references.push(n.raw.clone());
+                used[i + 1] = true;
+                i += 2;
+                continue;
+            }
         } else if let Some(d) = date_token(w, today) {
             e.dates.push(d);
             used[i] = true;
@@ -688,6 +711,11 @@ mod tests {
         assert_eq!(entities("cash").modes, vec![ModePaiement::Especes]);
         assert_eq!(entities("كاش").modes, vec![ModePaiement::Especes]);
         assert_eq!(entities("par TPE").modes, vec![ModePaiement::Terminal]);
+        assert_eq!(entities("الفيرمو").modes, vec![ModePaiement::Virement]);
+        let e = entities("by check 4455");
+        assert_eq!(e.references, vec!["4455"]);
+        let e = entities("chèque 4455 dh");
+        assert_eq!(e.references, Vec::<String>::new());
         assert_eq!(
             entities("paid by transfer VIR-889").references,
             vec!["VIR-889"]

@@ -90,6 +90,10 @@ const WORDS: &[(&str, Cue)] = &[
     ("account", Solde),
     ("reliquat", Solde),
     ("reste", Solde),
+    ("ba9i", Solde),
+    ("baqi", Solde),
+    ("bqa", Solde),
+    ("b9a", Solde),
     ("restant", Solde),
     ("combien", SoldeWeak),
     ("cmb", SoldeWeak),
@@ -374,7 +378,6 @@ const WORDS: &[(&str, Cue)] = &[
 
 /// Words that carry nothing for the router (articles, pronouns, politeness, "show me"…).
 const FILLER: &[&str] = &[
-    // French
     "le",
     "la",
     "l",
@@ -471,7 +474,6 @@ const FILLER: &[&str] = &[
     "faire",
     "etat",
     "point",
-    "liste",
     "actuel",
     "actuellement",
     "maintenant",
@@ -492,7 +494,6 @@ const FILLER: &[&str] = &[
     "proprietaire",
     "proprietaires",
     "proprio",
-    "svp",
     "chez",
     "concernant",
     "sujet",
@@ -509,12 +510,7 @@ const FILLER: &[&str] = &[
     "juste",
     "rapidement",
     "vite",
-    "svp",
-    "svp",
-    "dernier",
-    "derniere",
     "actuelle",
-    "jour",
     "present",
     "etre",
     "suis",
@@ -524,11 +520,7 @@ const FILLER: &[&str] = &[
     "charge",
     "syndic",
     "syndics",
-    "mois",
-    "ans",
-    "an",
     "annee",
-    "jours",
     "dh",
     "mad",
     "nom",
@@ -539,7 +531,6 @@ const FILLER: &[&str] = &[
     "complet",
     "complete",
     "tableau",
-    "liste",
     "sous",
     "vers",
     "via",
@@ -564,7 +555,6 @@ const FILLER: &[&str] = &[
     "depasse",
     "quand",
     "ici",
-    // Darija (Latin)
     "wach",
     "wash",
     "wech",
@@ -648,7 +638,6 @@ const FILLER: &[&str] = &[
     "dir",
     "lia",
     "liya",
-    // Arabic script
     "شكون",
     "شنو",
     "واش",
@@ -683,7 +672,6 @@ const FILLER: &[&str] = &[
     "لهم",
     "ليهم",
     "عندي",
-    "واش",
     "السلام",
     "شكرا",
     "كم",
@@ -692,13 +680,9 @@ const FILLER: &[&str] = &[
     "المجموع",
     "الملاكين",
     "الملاك",
-    // English
     "the",
-    "a",
-    "an",
     "to",
     "in",
-    "on",
     "at",
     "by",
     "with",
@@ -749,11 +733,9 @@ const FILLER: &[&str] = &[
     "would",
     "will",
     "t",
-    "s",
     "now",
     "current",
     "currently",
-    "total",
     "amount",
     "money",
     "hi",
@@ -764,6 +746,12 @@ const FILLER: &[&str] = &[
     "yet",
     "still",
     "people",
+    "3nd",
+    "3end",
+    "عليا",
+    "علي",
+    "عليه",
+    "عليها",
 ];
 
 /// Stems: a word starting with one of these (folded) is the cue.
@@ -910,7 +898,7 @@ fn arabic(w: &str) -> Option<Cue> {
     }
     ARABIC
         .iter()
-        .find(|(stem, _)| bare.contains(stem))
+        .find(|(stem, _)| w.contains(stem) || bare.contains(stem))
         .map(|(_, cue)| *cue)
 }
 

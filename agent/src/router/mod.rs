@@ -448,6 +448,8 @@ struct Features {
     receive: bool,
     own: bool,
     them: bool,
+    /// "qui", "who", "chkoun": about several people.
+    who: bool,
     blocker: bool,
     brouillon: bool,
     validee: bool,
@@ -473,7 +475,15 @@ fn analyze(text: &str, today: NaiveDate) -> Analysis {
         .zip(&used)
         .map(|(t, u)| if *u { None } else { lexicon::classify(t) })
         .collect();
-    let mut f = Features::default();
+    let mut f = Features {
+        who: tokens.iter().any(|t| {
+            matches!(
+                t.norm.as_str(),
+                "qui" | "who" | "chkoun" | "chkon" | "chkun" | "shkoun" | "شكون" | "من"
+            )
+        }),
+        ..Features::default()
+    };
     for (k, cue) in cues.iter().enumerate() {
         let Some(cue) = cue else { continue };
         match cue {
@@ -579,7 +589,8 @@ fn decide(f: &Features, staff: bool, has_amount: bool) -> Decision {
     if f.blocker {
         return Unsure;
     }
-    let impaye = f.impaye || f.pay_negated;
+    // "qui doit encore de l'argent ?": the debtors.
+    let impaye = f.impaye || f.pay_negated || (f.who && f.solde && !f.own);
     let paid = f.pay || f.pay_noun || f.receive;
     if f.facture {
         return if f.rapport || f.relance || f.record || f.solde || f.historique {
@@ -639,6 +650,8 @@ struct Found {
     lot: Option<String>,
     fournisseur: Option<String>,
     ask: Option<String>,
+    /// Several names of one kind.
+    several: bool,
     /// Words still unplaced.
     leftover: Vec<usize>,
 }
@@ -684,6 +697,7 @@ async fn find(
         found.coproprietaire = n.coproprietaire.map(|h| h.nom);
         found.fournisseur = n.fournisseur.map(|h| h.nom);
         found.ask = n.ask;
+        found.several = n.several;
         found
             .leftover
             .retain(|&i| !n.claimed.contains(&a.tokens[i].norm));
@@ -754,7 +768,7 @@ fn build(
         found.coproprietaire = Some(name);
         found.leftover.clear();
     }
-    ensure(found.leftover.is_empty())?;
+    ensure(found.leftover.is_empty() && !found.several)?;
     if let Some(q) = found.ask.take() {
         return Ok(Route::Ask(q));
     }
@@ -908,7 +922,8 @@ fn build(
     let has_person = args.contains_key("coproprietaire") || args.contains_key("lot");
     match intent {
         Intent::Solde | Intent::Historique if staff && !has_person => {
-            ensure(!weak)?;
+            // "solde de la résidence", "solde de tous": not one account.
+            ensure(!weak && !f.them && !args.contains_key("residence"))?;
             let quoi = if intent == Intent::Solde {
                 "le solde"
             } else {

@@ -25,6 +25,8 @@ pub(crate) struct Names {
     pub claimed: BTreeSet<String>,
     /// Several rows fit: the French question to ask.
     pub ask: Option<String>,
+    /// Several different names of one kind ("Guéliz et Agdal"): not for the fast path.
+    pub several: bool,
 }
 
 const KIND_ORDER: [&str; 3] = ["residence", "fournisseur", "coproprietaire"];
@@ -141,6 +143,10 @@ pub(crate) fn choose(hits: &[NameHit], kinds: Kinds) -> Names {
         let Some(first) = best.first() else {
             continue;
         };
+        if best.iter().any(|h| h.mots != first.mots) {
+            names.several = true;
+            continue;
+        }
         if best.len() > 1 {
             if names.ask.is_none() {
                 names.ask = Some(ambiguity(&best));
@@ -163,12 +169,15 @@ fn ambiguity(best: &[&NameHit]) -> String {
     let Some(first) = best.first() else {
         return String::new();
     };
-    // The typed words as the first candidate spells them ("lahlou" → "Lahlou").
+    // The typed words as the first candidate spells them ("lahlou", "lahlu" → "Lahlou").
     let typed: Vec<String> = first
         .nom
         .split_whitespace()
         .chain(first.detail.split_whitespace())
-        .filter(|w| first.mots.contains(&wakil_schema::fold::fold(w)))
+        .filter(|w| {
+            let w = wakil_schema::fold::fold(w);
+            first.mots.iter().any(|m| strsim::osa_distance(&w, m) <= 2)
+        })
         .map(str::to_string)
         .collect();
     let typed = if typed.is_empty() {
@@ -242,6 +251,22 @@ mod tests {
             )
         );
         assert!(names.claimed.contains("lahlou"));
+    }
+
+    #[test]
+    fn two_different_names_are_not_a_question() {
+        let hits = [
+            hit("residence", "Résidence Agdal Parc", "Rabat", &["agdal"]),
+            hit(
+                "residence",
+                "Résidence Les Jardins de Guéliz",
+                "Marrakech",
+                &["gueliz"],
+            ),
+        ];
+        let names = choose(&hits, ALL);
+        assert!(names.several);
+        assert_eq!(names.ask, None);
     }
 
     #[test]
