@@ -450,6 +450,7 @@ struct Features {
     them: bool,
     /// "qui", "who", "chkoun": about several people.
     who: bool,
+    negation: bool,
     blocker: bool,
     brouillon: bool,
     validee: bool,
@@ -536,12 +537,8 @@ fn analyze(text: &str, today: NaiveDate) -> Analysis {
             Cue::Brouillon => f.brouillon = true,
             Cue::Validee => f.validee = true,
             Cue::Categorie(c) => f.categories.push(*c),
-            Cue::Negation
-            | Cue::Civilite
-            | Cue::NameLink
-            | Cue::Residence
-            | Cue::And
-            | Cue::Filler => {}
+            Cue::Negation => f.negation = true,
+            Cue::Civilite | Cue::NameLink | Cue::Residence | Cue::And | Cue::Filler => {}
         }
     }
     Analysis {
@@ -592,6 +589,10 @@ fn decide(f: &Features, staff: bool, has_amount: bool) -> Decision {
     // "qui doit encore de l'argent ?": the debtors.
     let impaye = f.impaye || f.pay_negated || (f.who && f.solde && !f.own);
     let paid = f.pay || f.pay_noun || f.receive;
+    // "ne relance pas Lahlou", "n'enregistre rien": not an order to act.
+    if f.negation && (f.relance || f.send || f.record) && !impaye {
+        return Unsure;
+    }
     if f.facture {
         return if f.rapport || f.relance || f.record || f.solde || f.historique {
             Unsure
@@ -888,7 +889,7 @@ fn build(
             }
         }
     }
-    if let Some(p) = follow_up {
+    if let Some(p) = follow_up.filter(|p| p.tool == intent.tool()) {
         // Only what the message adds changes the previous call.
         ensure(!args.is_empty())?;
         let mut merged = p.args.as_object().cloned().unwrap_or_default();

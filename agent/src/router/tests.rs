@@ -178,6 +178,8 @@ fn not_for_the_fast_path() {
         "comment calculer les impayés ?",
         "pourquoi mon solde a changé ?",
         "envoie le rapport par mail",
+        "ne relance pas Lahlou",
+        "n'enregistre rien",
         "",
     ] {
         assert_eq!(intent(text, true), None, "{text}");
