@@ -12,7 +12,7 @@ pub use conversation::{AuditEntry, Claim, PendingAction, StoredMessage};
 pub use factures::{FactureFiltre, FactureLigne, FacturesTrouvees};
 pub use impayes::{ImpayeFiltre, ImpayeLigne};
 pub use rapport::{BudgetEcart, DepenseCategorie, RapportChiffres};
-pub use resolve::{CoproprietaireRef, Lookup, LotRef, ResidenceRef};
+pub use resolve::{CoproprietaireRef, Lookup, LotRef, NameHit, ResidenceRef};
 pub use solde::{AllocationDetail, EcheanceDetail, PaiementDetail, SoldeChiffres};
 
 use crate::types::{Caller, Canal, Role};

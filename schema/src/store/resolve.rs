@@ -316,6 +316,89 @@ impl Tenant {
     }
 }
 
+/// A résidence, co-owner or supplier one of whose name words the user typed (for the fast-path
+/// router, which must tell names from other words without loading every name).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct NameHit {
+    /// "residence", "coproprietaire" or "fournisseur".
+    pub kind: String,
+    pub id: i64,
+    /// The name to give a tool: a résidence's or supplier's name, a co-owner's first name and
+    /// surname ("Omar Lahlou").
+    pub nom: String,
+    /// For people: with the civilité ("M. Omar Lahlou"); otherwise the name.
+    pub libelle: String,
+    /// A co-owner's current lot numbers ("B21, P05"); a résidence's city.
+    pub detail: String,
+    /// The typed words (folded) found among the name's words.
+    pub mots: Vec<String>,
+}
+
+/// The words of a résidence: name and city.
+const RESIDENCE_WORDS: &str =
+    "string_to_array(r.nom_cle || ' ' || wakil_fold(coalesce(r.ville, '')), ' ')";
+
+impl Tenant {
+    /// Résidences, co-owners (owning a lot in `residence` when given) and, when `fournisseurs`,
+    /// suppliers having one of `words` (folded) as a whole word of their name (or city), with the
+    /// words they matched; at most 50 of each kind, those matching most words first.
+    pub async fn names_with_words(
+        &mut self,
+        words: &[String],
+        residence: Option<i64>,
+        fournisseurs: bool,
+    ) -> Result<Vec<NameHit>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "(SELECT * FROM (
+                 SELECT 'residence' AS kind, r.id, r.nom, r.nom AS libelle, r.ville AS detail,
+                        ARRAY(SELECT DISTINCT w FROM unnest({RESIDENCE_WORDS}) w WHERE w = ANY($1)) AS mots
+                 FROM residences r WHERE {RESIDENCE_WORDS} && $1) x
+              ORDER BY cardinality(mots) DESC, nom LIMIT 50)
+             UNION ALL
+             (SELECT * FROM (
+                 SELECT 'coproprietaire' AS kind, c.id, concat_ws(' ', c.prenom, c.nom) AS nom,
+                        concat_ws(' ', c.civilite, c.prenom, c.nom) AS libelle,
+                        coalesce((SELECT string_agg(l.numero, ', ' ORDER BY l.numero)
+                                  FROM proprietes p JOIN lots l ON l.id = p.lot_id
+                                  WHERE p.coproprietaire_id = c.id AND p.jusqu_au IS NULL
+                                    AND ($2::bigint IS NULL OR l.residence_id = $2)), '') AS detail,
+                        ARRAY(SELECT DISTINCT w FROM unnest(string_to_array(c.nom_cle, ' ')) w WHERE w = ANY($1)) AS mots
+                 FROM coproprietaires c
+                 WHERE string_to_array(c.nom_cle, ' ') && $1
+                   AND ($2::bigint IS NULL OR EXISTS (
+                       SELECT 1 FROM proprietes p JOIN lots l ON l.id = p.lot_id
+                       WHERE p.coproprietaire_id = c.id AND p.jusqu_au IS NULL AND l.residence_id = $2))) x
+              ORDER BY cardinality(mots) DESC, nom LIMIT 50)
+             UNION ALL
+             (SELECT 'fournisseur', f.id, f.nom, f.nom, '',
+                     ARRAY(SELECT DISTINCT w FROM unnest(string_to_array(f.nom_cle, ' ')) w WHERE w = ANY($1))
+              FROM fournisseurs f WHERE $3 AND string_to_array(f.nom_cle, ' ') && $1
+              ORDER BY f.nom LIMIT 50)"
+        )))
+        .bind(words)
+        .bind(residence)
+        .bind(fournisseurs)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
+    /// The distinct name words (folded) of résidences (with cities), co-owners and suppliers that
+    /// start like one of `prefixes` (two letters): candidates to correct a typo in a name.
+    pub async fn name_words_starting(&mut self, prefixes: &[String]) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT DISTINCT w FROM (
+                 SELECT unnest({RESIDENCE_WORDS}) AS w FROM residences r
+                 UNION ALL SELECT unnest(string_to_array(nom_cle, ' ')) FROM coproprietaires
+                 UNION ALL SELECT unnest(string_to_array(nom_cle, ' ')) FROM fournisseurs) x
+             WHERE left(w, 2) = ANY($1) AND length(w) >= 3
+             LIMIT 5000"
+        )))
+        .bind(prefixes)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,336 @@
+//! Which of the words the router could not place are names — résidences (by name or city),
+//! co-owners, suppliers — looked up in the caller's data by whole word (a few rows, never the
+//! whole list), with one typo corrected against the name words that start the same way.
+
+use std::collections::{BTreeSet, HashMap};
+use wakil_schema::StoreError;
+use wakil_schema::store::{NameHit, Tenant};
+
+/// The kinds of names the intent can use.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Kinds {
+    pub residence: bool,
+    pub coproprietaire: bool,
+    pub fournisseur: bool,
+}
+
+/// What the words turned out to be.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Names {
+    /// The rows found (their `nom` is the canonical name to give a tool).
+    pub residence: Option<NameHit>,
+    pub coproprietaire: Option<NameHit>,
+    pub fournisseur: Option<NameHit>,
+    /// The typed words (folded) these names account for.
+    pub claimed: BTreeSet<String>,
+    /// Several rows fit: the French question to ask.
+    pub ask: Option<String>,
+    /// Several different names of one kind ("Guéliz et Agdal"): not for the fast path.
+    pub several: bool,
+}
+
+const KIND_ORDER: [&str; 3] = ["residence", "fournisseur", "coproprietaire"];
+/// How many candidates an ambiguity question lists.
+const LISTED: usize = 6;
+
+pub(crate) async fn resolve(
+    t: &mut Tenant,
+    words: &[String],
+    kinds: Kinds,
+    scope: Option<i64>,
+) -> Result<Names, StoreError> {
+    let mut hits = t.names_with_words(words, scope, kinds.fournisseur).await?;
+    let found: BTreeSet<&str> = hits
+        .iter()
+        .flat_map(|h| h.mots.iter().map(String::as_str))
+        .collect();
+    let missing: Vec<&String> = words
+        .iter()
+        .filter(|w| !found.contains(w.as_str()) && w.chars().count() >= 4)
+        .collect();
+    // Typed → stored spelling, for the words corrected.
+    let mut corrected: HashMap<String, String> = HashMap::new();
+    if !missing.is_empty() {
+        let prefixes: Vec<String> = missing
+            .iter()
+            .map(|w| w.chars().take(2).collect())
+            .collect();
+        let candidates = t.name_words_starting(&prefixes).await?;
+        for w in missing {
+            if let Some(c) = nearest(w, &candidates) {
+                corrected.insert(c.to_string(), w.clone());
+            }
+        }
+        if !corrected.is_empty() {
+            let fixed: Vec<String> = words
+                .iter()
+                .map(|w| {
+                    corrected
+                        .iter()
+                        .find(|(_, typed)| *typed == w)
+                        .map_or(w.clone(), |(c, _)| c.clone())
+                })
+                .collect();
+            hits = t.names_with_words(&fixed, scope, kinds.fournisseur).await?;
+        }
+    }
+    for h in &mut hits {
+        for m in &mut h.mots {
+            if let Some(typed) = corrected.get(m) {
+                *m = typed.clone();
+            }
+        }
+    }
+    Ok(choose(&hits, kinds))
+}
+
+/// The stored word closest to a typed one: edit distance 1 (2 from 7 letters), and only one
+/// such word at the best distance.
+fn nearest<'a>(typed: &str, candidates: &'a [String]) -> Option<&'a str> {
+    let max = if typed.chars().count() >= 7 { 2 } else { 1 };
+    let mut best: Option<(usize, &str)> = None;
+    let mut tie = false;
+    for c in candidates {
+        let d = strsim::osa_distance(typed, c);
+        if d > max {
+            continue;
+        }
+        match best {
+            Some((b, _)) if d > b => {}
+            Some((b, _)) if d == b => tie = true,
+            _ => {
+                best = Some((d, c));
+                tie = false;
+            }
+        }
+    }
+    best.filter(|_| !tie).map(|(_, c)| c)
+}
+
+/// Each kind's best rows (most words matched) claim their words; a kind matching more words
+/// wins a shared word, résidences win ties ("maarif" is the résidence, not "Maârif Optique").
+pub(crate) fn choose(hits: &[NameHit], kinds: Kinds) -> Names {
+    let mut tiers: Vec<(usize, usize, Vec<&NameHit>)> = Vec::new();
+    for (rank, kind) in KIND_ORDER.iter().enumerate() {
+        let wanted = match *kind {
+            "residence" => kinds.residence,
+            "fournisseur" => kinds.fournisseur,
+            _ => kinds.coproprietaire,
+        };
+        let of_kind: Vec<&NameHit> = hits
+            .iter()
+            .filter(|h| h.kind == *kind && !h.mots.is_empty())
+            .collect();
+        let Some(top) = of_kind.iter().map(|h| h.mots.len()).max() else {
+            continue;
+        };
+        if wanted {
+            let best = of_kind
+                .into_iter()
+                .filter(|h| h.mots.len() == top)
+                .collect();
+            tiers.push((top, rank, best));
+        }
+    }
+    tiers.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut names = Names::default();
+    for (_, _, best) in tiers {
+        let words: BTreeSet<String> = best.iter().flat_map(|h| h.mots.iter().cloned()).collect();
+        if words.iter().any(|w| names.claimed.contains(w)) {
+            continue;
+        }
+        names.claimed.extend(words);
+        let Some(first) = best.first() else {
+            continue;
+        };
+        if best.iter().any(|h| h.mots != first.mots) {
+            names.several = true;
+            continue;
+        }
+        if best.len() > 1 {
+            if names.ask.is_none() {
+                names.ask = Some(ambiguity(&best));
+            }
+            continue;
+        }
+        let slot = match first.kind.as_str() {
+            "residence" => &mut names.residence,
+            "fournisseur" => &mut names.fournisseur,
+            _ => &mut names.coproprietaire,
+        };
+        *slot = Some((*first).clone());
+    }
+    names
+}
+
+/// "Plusieurs copropriétaires s'appellent Lahlou : Omar Lahlou (B21, P05), Khadija Lahlou (A41).
+/// Lequel ?"
+fn ambiguity(best: &[&NameHit]) -> String {
+    let Some(first) = best.first() else {
+        return String::new();
+    };
+    // The typed words as the first candidate spells them ("lahlou", "lahlu" → "Lahlou").
+    let typed: Vec<String> = first
+        .nom
+        .split_whitespace()
+        .chain(first.detail.split_whitespace())
+        .filter(|w| {
+            let w = wakil_schema::fold::fold(w);
+            first.mots.iter().any(|m| strsim::osa_distance(&w, m) <= 2)
+        })
+        .map(str::to_string)
+        .collect();
+    let typed = if typed.is_empty() {
+        first.mots.join(" ")
+    } else {
+        typed.join(" ")
+    };
+    let mut listed: Vec<String> = best
+        .iter()
+        .take(LISTED)
+        .map(|h| {
+            if h.detail.is_empty() {
+                h.nom.clone()
+            } else {
+                format!("{} ({})", h.nom, h.detail)
+            }
+        })
+        .collect();
+    if best.len() > LISTED {
+        listed.push(format!("et {} autres", best.len() - LISTED));
+    }
+    let listed = listed.join(", ");
+    match first.kind.as_str() {
+        "coproprietaire" => {
+            format!("Plusieurs copropriétaires s'appellent {typed} : {listed}. Lequel ?")
+        }
+        "residence" => {
+            format!("Plusieurs résidences correspondent à « {typed} » : {listed}. Laquelle ?")
+        }
+        _ => format!("Plusieurs fournisseurs correspondent à « {typed} » : {listed}. Lequel ?"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(kind: &str, nom: &str, detail: &str, mots: &[&str]) -> NameHit {
+        NameHit {
+            kind: kind.into(),
+            id: 1,
+            nom: nom.into(),
+            libelle: nom.into(),
+            detail: detail.into(),
+            mots: mots.iter().map(|m| m.to_string()).collect(),
+        }
+    }
+
+    fn nom(h: &Option<NameHit>) -> Option<&str> {
+        h.as_ref().map(|h| h.nom.as_str())
+    }
+
+    const ALL: Kinds = Kinds {
+        residence: true,
+        coproprietaire: true,
+        fournisseur: true,
+    };
+
+    #[test]
+    fn a_shared_surname_asks_which() {
+        let hits = [
+            hit("coproprietaire", "Omar Lahlou", "B21, P05", &["lahlou"]),
+            hit("coproprietaire", "Khadija Lahlou", "A41", &["lahlou"]),
+        ];
+        let names = choose(&hits, ALL);
+        assert_eq!(
+            names.ask.as_deref(),
+            Some(
+                "Plusieurs copropriétaires s'appellent Lahlou : Omar Lahlou (B21, P05), \
+                 Khadija Lahlou (A41). Lequel ?"
+            )
+        );
+        assert!(names.claimed.contains("lahlou"));
+    }
+
+    #[test]
+    fn two_different_names_are_not_a_question() {
+        let hits = [
+            hit("residence", "Résidence Agdal Parc", "Rabat", &["agdal"]),
+            hit(
+                "residence",
+                "Résidence Les Jardins de Guéliz",
+                "Marrakech",
+                &["gueliz"],
+            ),
+        ];
+        let names = choose(&hits, ALL);
+        assert!(names.several);
+        assert_eq!(names.ask, None);
+    }
+
+    #[test]
+    fn more_words_win_and_residences_win_ties() {
+        let hits = [
+            hit("coproprietaire", "Omar Lahlou", "B21", &["omar", "lahlou"]),
+            hit("coproprietaire", "Khadija Lahlou", "A41", &["lahlou"]),
+            hit(
+                "residence",
+                "Résidence Al Maârif",
+                "Casablanca",
+                &["maarif"],
+            ),
+        ];
+        let names = choose(&hits, ALL);
+        assert_eq!(nom(&names.coproprietaire), Some("Omar Lahlou"));
+        assert_eq!(nom(&names.residence), Some("Résidence Al Maârif"));
+        let hits = [
+            hit("coproprietaire", "Maârif Optique SARL", "", &["maarif"]),
+            hit(
+                "residence",
+                "Résidence Al Maârif",
+                "Casablanca",
+                &["maarif"],
+            ),
+        ];
+        let names = choose(&hits, ALL);
+        assert_eq!(nom(&names.residence), Some("Résidence Al Maârif"));
+        assert_eq!(names.coproprietaire, None);
+        let hits = [
+            hit(
+                "coproprietaire",
+                "Maârif Optique SARL",
+                "",
+                &["maarif", "optique"],
+            ),
+            hit(
+                "residence",
+                "Résidence Al Maârif",
+                "Casablanca",
+                &["maarif"],
+            ),
+        ];
+        let names = choose(&hits, ALL);
+        assert_eq!(nom(&names.coproprietaire), Some("Maârif Optique SARL"));
+        assert_eq!(names.residence, None);
+    }
+
+    #[test]
+    fn typos_are_corrected_only_when_one_word_is_nearest() {
+        let words = [
+            "lahlou".to_string(),
+            "lamrani".to_string(),
+            "lahlal".to_string(),
+        ];
+        assert_eq!(nearest("lahlo", &words), Some("lahlou"));
+        assert_eq!(nearest("lamrany", &words), Some("lamrani"));
+        assert_eq!(nearest("zzzz", &words), None);
+        let words = [
+            "alami".to_string(),
+            "alaoui".to_string(),
+            "salami".to_string(),
+        ];
+        assert_eq!(nearest("alam", &words), Some("alami"));
+        assert_eq!(nearest("xalami", &words), None, "two at distance 1");
+    }
+}

@@ -1,0 +1,372 @@
+//! The fast-path router against the demo data: names resolved in the caller's data (résidence by
+//! city, co-owner by surname with a typo, shared surname → question, lot), follow-ups, a
+//! co-owner's own account; and the average time of a route.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::{Value, json};
+use std::time::Instant;
+use wakil_agent::router::{Intent, Lang, Previous, Route, route};
+use wakil_schema::testing::{DEMO_TODAY, Template, TestDb, fresh};
+use wakil_schema::{Caller, Canal};
+
+async fn caller(db: &TestDb, email: &str) -> Caller {
+    db.store
+        .caller_by_email(email, Canal::Web)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn routed(db: &TestDb, who: &Caller, text: &str, previous: Option<&Previous>) -> Route {
+    route(&db.store, who, DEMO_TODAY, text, previous)
+        .await
+        .unwrap()
+        .route
+}
+
+fn call(tool: &'static str, args: Value) -> Route {
+    Route::Call { tool, args }
+}
+
+const GUELIZ: &str = "Résidence Les Jardins de Guéliz";
+const MAARIF: &str = "Résidence Al Maârif";
+const AGDAL: &str = "Résidence Agdal Parc";
+
+#[tokio::test]
+async fn staff_requests_with_names() {
+    let db = fresh(Template::Demo).await;
+    let g = caller(&db, "gestionnaire@atlas-syndic.ma").await;
+    let cases: Vec<(&str, Route)> = vec![
+        (
+            "impayés Guéliz",
+            call("query_impayes", json!({"residence": GUELIZ})),
+        ),
+        (
+            "impayes a marrakech",
+            call("query_impayes", json!({"residence": GUELIZ})),
+        ),
+        (
+            "qui n'a pas payé à maarif ?",
+            call("query_impayes", json!({"residence": MAARIF})),
+        ),
+        (
+            "chkoun ma khallsch f agdal",
+            call("query_impayes", json!({"residence": AGDAL})),
+        ),
+        (
+            "les débiteurs de Casablanca de plus de 1 000 DH",
+            call(
+                "query_impayes",
+                json!({"residence": MAARIF, "montant_min": "1000"}),
+            ),
+        ),
+        (
+            "rapport financier 2025 Agdal",
+            call(
+                "rapport_financier",
+                json!({"residence": AGDAL, "annee": 2025}),
+            ),
+        ),
+        (
+            "bilan de l'an dernier pour les Jardins de Guéliz",
+            call(
+                "rapport_financier",
+                json!({"residence": GUELIZ, "annee": 2025}),
+            ),
+        ),
+        (
+            "factures de Lydec",
+            call("list_factures", json!({"fournisseur": "Lydec"})),
+        ),
+        (
+            "factures à payer de Maârif",
+            call(
+                "list_factures",
+                json!({"residence": MAARIF, "statut": "validee"}),
+            ),
+        ),
+        (
+            "situation de Mernissi Anas",
+            call("solde_copro", json!({"coproprietaire": "Anas Mernissi"})),
+        ),
+        (
+            "solde de M. Omar Lahlou",
+            call("solde_copro", json!({"coproprietaire": "Omar Lahlou"})),
+        ),
+        (
+            "solde de Marakchi Meryem",
+            call("solde_copro", json!({"coproprietaire": "Meryem Marrakchi"})),
+        ),
+        (
+            "combien doit le lot A41",
+            call("solde_copro", json!({"lot": "A41"})),
+        ),
+        ("solde appt b44", call("solde_copro", json!({"lot": "B44"}))),
+        (
+            "historique de Filali Fatima Zahra",
+            call(
+                "solde_copro",
+                json!({"coproprietaire": "Fatima Zahra Filali"}),
+            ),
+        ),
+        (
+            "M. Omar Lahlou a payé 1 200 DH par chèque n° 4512",
+            call(
+                "record_payment",
+                json!({"coproprietaire": "Omar Lahlou", "montant": "1200", "mode": "cheque", "reference": "4512"}),
+            ),
+        ),
+        (
+            "enregistre un virement de 3 400,85 MAD pour le lot A12 réf VIR-889",
+            call(
+                "record_payment",
+                json!({"lot": "A12", "montant": "3400.85", "mode": "virement", "reference": "VIR-889"}),
+            ),
+        ),
+        (
+            "Mernissi Anas khlless 2000 dh cash lbareh",
+            call(
+                "record_payment",
+                json!({"coproprietaire": "Anas Mernissi", "montant": "2000", "mode": "especes", "date": "2026-11-14"}),
+            ),
+        ),
+        (
+            "relancer les impayés de Guéliz de plus de 90 jours",
+            call(
+                "send_relance",
+                json!({"residence": GUELIZ, "jours_retard_min": 90}),
+            ),
+        ),
+        (
+            "relance Mme Filali Fatima Zahra",
+            call(
+                "send_relance",
+                json!({"coproprietaire": "Fatima Zahra Filali"}),
+            ),
+        ),
+        (
+            "solde de Lahlou",
+            Route::Ask(
+                "Plusieurs copropriétaires s'appellent Lahlou : Hassan Lahlou (305), \
+                 Khadija Lahlou (A41), Omar Lahlou (B21, P05). Lequel ?"
+                    .into(),
+            ),
+        ),
+        (
+            "Lahlou a payé 2000 dh",
+            Route::Ask(
+                "Plusieurs copropriétaires s'appellent Lahlou : Hassan Lahlou (305), \
+                 Khadija Lahlou (A41), Omar Lahlou (B21, P05). Lequel ?"
+                    .into(),
+            ),
+        ),
+        (
+            "Omar Lahlou a payé",
+            call("solde_copro", json!({"coproprietaire": "Omar Lahlou"})),
+        ),
+        (
+            "enregistre un paiement de Omar Lahlou",
+            Route::Ask("Quel est le montant du paiement ?".into()),
+        ),
+        // A name nobody has, after "M.": the tool answers with the closest names.
+        (
+            "solde de M. Zzyzx",
+            call("solde_copro", json!({"coproprietaire": "Zzyzx"})),
+        ),
+        (
+            "Omar Lahlou paid 1500 dh by check 4455",
+            call(
+                "record_payment",
+                json!({"coproprietaire": "Omar Lahlou", "mode": "cheque", "montant": "1500", "reference": "4455"}),
+            ),
+        ),
+        (
+            "combien doit M. Mernisi ?",
+            Route::Ask(
+                "Plusieurs copropriétaires s'appellent Mernissi : Anas Mernissi (B44, P06), \
+                 Latifa Mernissi (105). Lequel ?"
+                    .into(),
+            ),
+        ),
+        (
+            "unpaid above 1000 dh in Casablanca",
+            call(
+                "query_impayes",
+                json!({"residence": MAARIF, "montant_min": "1000"}),
+            ),
+        ),
+        // Two résidences, Arabic-script names, words nobody can place: the LLM.
+        ("impayés Gueliz et Agdal", Route::Llm),
+        ("شكون ما خلصش فأكدال", Route::Llm),
+        ("solde de la résidence Agdal", Route::Llm),
+        ("impayés du gardien Brahim", Route::Llm),
+        ("quelle est la météo à Agdal ?", Route::Llm),
+    ];
+    let mut failures = Vec::new();
+    for (text, expected) in &cases {
+        let got = routed(&db, &g, text, None).await;
+        if got != *expected {
+            failures.push(format!(
+                "{text}\n   got      {got:?}\n   expected {expected:?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn ambiguous_lots_and_president_scope() {
+    let db = fresh(Template::Demo).await;
+    let g = caller(&db, "gestionnaire@atlas-syndic.ma").await;
+    let lots: Vec<String> = sqlx::query_scalar(
+        "SELECT numero FROM lots WHERE syndic_id = $1
+         GROUP BY numero HAVING count(DISTINCT residence_id) > 1 ORDER BY numero LIMIT 1",
+    )
+    .bind(g.syndic_id)
+    .fetch_all(&db.admin)
+    .await
+    .unwrap();
+    if let Some(lot) = lots.first() {
+        match routed(&db, &g, &format!("solde du lot {lot}"), None).await {
+            Route::Ask(q) => assert!(
+                q.starts_with(&format!("Le lot {lot} existe dans plusieurs résidences")),
+                "{q}"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+    // A président: the names of their résidence; the tool refuses the others.
+    let p = caller(&db, "president.gueliz@atlas-syndic.ma").await;
+    assert_eq!(
+        routed(&db, &p, "solde de Lahlou", None).await,
+        Route::Ask(
+            "Plusieurs copropriétaires s'appellent Lahlou : Khadija Lahlou (A41), Omar Lahlou (B21, P05). Lequel ?"
+                .into()
+        )
+    );
+    assert_eq!(
+        routed(&db, &p, "impayés Agdal", None).await,
+        call("query_impayes", json!({"residence": AGDAL}))
+    );
+}
+
+#[tokio::test]
+async fn follow_ups_with_the_previous_call() {
+    let db = fresh(Template::Demo).await;
+    let g = caller(&db, "gestionnaire@atlas-syndic.ma").await;
+    let impayes = Previous {
+        tool: "query_impayes".into(),
+        args: json!({"residence": GUELIZ, "jours_retard_min": 90}),
+    };
+    assert_eq!(
+        routed(&db, &g, "et pour 2025 ?", Some(&impayes)).await,
+        call(
+            "query_impayes",
+            json!({"residence": GUELIZ, "jours_retard_min": 90, "annee": 2025})
+        )
+    );
+    assert_eq!(
+        routed(&db, &g, "et Agdal ?", Some(&impayes)).await,
+        call(
+            "query_impayes",
+            json!({"residence": AGDAL, "jours_retard_min": 90})
+        )
+    );
+    assert_eq!(
+        routed(&db, &g, "relance-les", Some(&impayes)).await,
+        call(
+            "send_relance",
+            json!({"residence": GUELIZ, "jours_retard_min": 90})
+        )
+    );
+    assert_eq!(
+        routed(&db, &g, "sift lihom rappel", Some(&impayes)).await,
+        call(
+            "send_relance",
+            json!({"residence": GUELIZ, "jours_retard_min": 90})
+        )
+    );
+    let solde = Previous {
+        tool: "solde_copro".into(),
+        args: json!({"coproprietaire": "Omar Lahlou"}),
+    };
+    assert_eq!(
+        routed(&db, &g, "et Khadija Lahlou ?", Some(&solde)).await,
+        call("solde_copro", json!({"coproprietaire": "Khadija Lahlou"}))
+    );
+    assert_eq!(
+        routed(&db, &g, "relance-le", Some(&solde)).await,
+        call("send_relance", json!({"coproprietaire": "Omar Lahlou"}))
+    );
+    assert_eq!(
+        routed(&db, &g, "et le règlement ?", Some(&solde)).await,
+        Route::Llm
+    );
+}
+
+#[tokio::test]
+async fn co_owner_asks_about_their_own_account() {
+    let db = fresh(Template::Demo).await;
+    let c = caller(&db, "anas.mernissi@gmail.com").await;
+    for (text, lang) in [
+        ("combien je dois ?", Lang::Fr),
+        ("chhal khassni nkhelles", Lang::Darija),
+        ("شحال خاصني نخلص", Lang::Ar),
+        ("how much do I owe?", Lang::En),
+        ("historique de mes paiements", Lang::Fr),
+        ("wach wslkom lvirement", Lang::Darija),
+    ] {
+        let r = route(&db.store, &c, DEMO_TODAY, text, None).await.unwrap();
+        assert_eq!(r.route, call("solde_copro", json!({})), "{text}");
+        assert_eq!(r.lang, lang, "{text}");
+        assert!(
+            matches!(r.intent, Some(Intent::Solde | Intent::Historique)),
+            "{text}"
+        );
+    }
+    // Someone else's name is passed on, never looked up nor listed: the tool refuses.
+    assert_eq!(
+        routed(&db, &c, "solde de M. Lahlou", None).await,
+        call("solde_copro", json!({"coproprietaire": "Lahlou"}))
+    );
+}
+
+/// Prints the average time of a route over typical requests of the demo (no assertion).
+#[tokio::test]
+async fn route_timing() {
+    let db = fresh(Template::Demo).await;
+    let g = caller(&db, "gestionnaire@atlas-syndic.ma").await;
+    let c = caller(&db, "anas.mernissi@gmail.com").await;
+    let texts = [
+        "impayés Guéliz",
+        "qui n'a pas payé à maarif de plus de 90 jours ?",
+        "rapport financier 2025 Agdal",
+        "factures de Lydec",
+        "solde de M. Omar Lahlou",
+        "solde de Lahlou",
+        "solde de Marakchi Meryem",
+        "combien doit le lot A41",
+        "M. Omar Lahlou a payé 1 200 DH par chèque n° 4512",
+        "quelle est la météo ?",
+    ];
+    // Warm the pool.
+    routed(&db, &g, "impayés", None).await;
+    let rounds = 20;
+    let start = Instant::now();
+    for _ in 0..rounds {
+        for t in texts {
+            routed(&db, &g, t, None).await;
+        }
+    }
+    let staff = start.elapsed() / (rounds * texts.len() as u32);
+    let start = Instant::now();
+    for _ in 0..rounds {
+        routed(&db, &c, "chhal khassni nkhelles", None).await;
+    }
+    let own = start.elapsed() / rounds;
+    println!(
+        "route: {staff:?} on average over {} staff requests (names looked up); {own:?} for a co-owner's own balance (no query)",
+        texts.len()
+    );
+}
