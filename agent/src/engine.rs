@@ -72,7 +72,7 @@ pub const REDUCED_MODE: &str = "Mode réduit : l'assistant (modèle de langue) e
     factures à payer, enregistrement d'un paiement.";
 
 const NOT_UNDERSTOOD_REDUCED: &str = "Je n'ai pas compris cette demande sans l'assistant. Essayez par exemple : \
-    « impayés de Guéliz », « solde de M. Lahlou », « rapport financier 2025 », « factures à payer ».";
+    « impayés de Guéliz », « solde de M. Lahlou », « rapport financier de Guéliz », « factures à payer ».";
 
 const MODEL_FAILED: &str = "Je n'ai pas réussi à traiter votre demande. Reformulez-la, par exemple : \
     « impayés de Guéliz » ou « solde du lot A12 ».";

@@ -107,7 +107,14 @@ pub fn figures(text: &str) -> Vec<Figure> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < chars.len() {
-        if !chars[i].is_ascii_digit() || (i > 0 && glued(chars[i - 1])) {
+        // A minus sign before a number ("-13 133,48"), not a hyphen inside a reference.
+        let sign = chars[i] == '-'
+            && chars.get(i + 1).is_some_and(char::is_ascii_digit)
+            && (i == 0 || !chars[i - 1].is_alphanumeric());
+        if sign {
+            i += 1;
+        }
+        if !chars[i].is_ascii_digit() || (!sign && i > 0 && glued(chars[i - 1])) {
             // Skip the rest of a token that is not a figure (e.g. "A12", "VIR-2025").
             if chars[i].is_alphanumeric() || chars[i] == '-' || chars[i] == '_' {
                 while i < chars.len() && (chars[i].is_alphanumeric() || "-_/".contains(chars[i])) {
@@ -151,7 +158,10 @@ pub fn figures(text: &str) -> Vec<Figure> {
             }
             continue;
         }
-        let values = readings(&raw);
+        let values: Vec<Decimal> = readings(&raw)
+            .into_iter()
+            .map(|v| if sign { -v } else { v })
+            .collect();
         if values.is_empty() {
             continue;
         }
@@ -262,6 +272,10 @@ mod tests {
         assert_eq!(values("1200.50 dhs"), vec![vec![dec!(1200.50)]]);
         assert_eq!(values("1.200 MAD"), vec![vec![dec!(1200), dec!(1.2)]]);
         assert_eq!(values("85,3 %"), vec![vec![dec!(85.3)]]);
+        assert_eq!(
+            values("résultat -13 133,48 MAD"),
+            vec![vec![dec!(-13133.48)]]
+        );
     }
 
     #[test]

@@ -155,8 +155,9 @@ impl CaseResult {
                 CallOutcome::Done { .. } | CallOutcome::Pending { .. }
             )
         });
+        // Refused, or at least nothing produced: no data shown, no write prepared.
         let refusal = e.refusal.then(|| {
-            let ok = !produced && (report.refused || !report.calls.is_empty());
+            let ok = !produced;
             if !ok {
                 failures.push(format!("refus attendu : « {} »", report.answer));
             }
@@ -189,7 +190,12 @@ impl CaseResult {
             }
             missing.is_empty()
         });
-        let grounded = {
+        // A question back from the router (no call) carries names and lots, not results.
+        let question = report.calls.is_empty() && report.path == Path::FastPath;
+        let states_amounts = wakil_agent::ground::figures(&report.answer)
+            .iter()
+            .any(|f| f.is_amount);
+        let grounded = (states_amounts && !question).then(|| {
             let mut g = Grounding::new(today);
             g.add_text(&case.message);
             for c in &report.calls {
@@ -203,14 +209,11 @@ impl CaseResult {
                 }
             }
             let invented = g.ungrounded(&report.answer);
-            let checked = wakil_agent::ground::figures(&report.answer)
-                .iter()
-                .any(|f| f.is_amount);
             if !invented.is_empty() {
                 failures.push(format!("chiffres non fondés affichés : {invented:?}"));
             }
-            checked.then_some(invented.is_empty())
-        };
+            invented.is_empty()
+        });
         CaseResult {
             id: case.id.clone(),
             intent: case.intent.clone(),
