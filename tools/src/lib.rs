@@ -11,6 +11,7 @@ mod scope;
 
 pub mod factures;
 pub mod impayes;
+pub mod paiement;
 pub mod rapport;
 pub mod solde;
 
@@ -275,7 +276,10 @@ fn parse_args<A: DeserializeOwned + JsonSchema>(
         .map_err(|e| ToolError::invalid_args(name, schemars::schema_for!(A).as_value(), &e))
 }
 
-fn result_of<O: Serialize + Render>(tool: &'static str, output: &O) -> Result<ToolResult, ToolError> {
+fn result_of<O: Serialize + Render>(
+    tool: &'static str,
+    output: &O,
+) -> Result<ToolResult, ToolError> {
     Ok(ToolResult {
         tool,
         summary: output.summary(),
@@ -338,6 +342,7 @@ pub fn catalog() -> Vec<ToolSpec> {
         ToolSpec::read::<solde::SoldeCopro>(),
         ToolSpec::read::<rapport::RapportFinancier>(),
         ToolSpec::read::<factures::ListFactures>(),
+        ToolSpec::write::<paiement::RecordPayment>(),
     ]
 }
 

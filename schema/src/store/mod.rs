@@ -3,12 +3,17 @@
 
 mod factures;
 mod impayes;
+mod paiement;
 mod rapport;
 mod resolve;
 mod solde;
 
 pub use factures::{FactureFiltre, FactureLigne, FacturesTrouvees};
 pub use impayes::{ImpayeFiltre, ImpayeLigne};
+pub use paiement::{
+    AllocationEnregistree, EcheanceOuverte, Insertion, NouveauPaiement, PaiementEnregistre,
+    PaiementExistant,
+};
 pub use rapport::{BudgetEcart, DepenseCategorie, RapportChiffres};
 pub use resolve::{CoproprietaireRef, Lookup, LotRef, ResidenceRef};
 pub use solde::{AllocationDetail, EcheanceDetail, PaiementDetail, SoldeChiffres};
