@@ -11,6 +11,7 @@ mod scope;
 
 pub mod factures;
 pub mod impayes;
+pub mod paiement;
 pub mod rapport;
 pub mod solde;
 
@@ -341,6 +342,7 @@ pub fn catalog() -> Vec<ToolSpec> {
         ToolSpec::read::<solde::SoldeCopro>(),
         ToolSpec::read::<rapport::RapportFinancier>(),
         ToolSpec::read::<factures::ListFactures>(),
+        ToolSpec::write::<paiement::RecordPayment>(),
     ]
 }
 

@@ -4,6 +4,7 @@
 mod conversation;
 mod factures;
 mod impayes;
+mod paiement;
 mod rapport;
 mod resolve;
 mod solde;
@@ -11,6 +12,10 @@ mod solde;
 pub use conversation::{AuditEntry, Claim, PendingAction, StoredMessage};
 pub use factures::{FactureFiltre, FactureLigne, FacturesTrouvees};
 pub use impayes::{ImpayeFiltre, ImpayeLigne};
+pub use paiement::{
+    AllocationEnregistree, EcheanceOuverte, Insertion, NouveauPaiement, PaiementEnregistre,
+    PaiementExistant,
+};
 pub use rapport::{BudgetEcart, DepenseCategorie, RapportChiffres};
 pub use resolve::{CoproprietaireRef, Lookup, LotRef, NameHit, ResidenceRef};
 pub use solde::{AllocationDetail, EcheanceDetail, PaiementDetail, SoldeChiffres};
