@@ -43,11 +43,12 @@ pub struct ToolContext {
 }
 
 impl ToolContext {
+    /// With the operator's limits from the environment (see [`Limits::from_env`]).
     pub fn new(store: Store, clock: Clock) -> Self {
         ToolContext {
             store,
             clock,
-            limits: Limits::default(),
+            limits: Limits::from_env(),
         }
     }
 }
@@ -57,6 +58,26 @@ impl ToolContext {
 pub struct Limits {
     /// Above this, a payment is refused as absurd (`WAKIL_PAIEMENT_MAX`, MAD).
     pub paiement_max: rust_decimal::Decimal,
+}
+
+impl Limits {
+    /// `WAKIL_PAIEMENT_MAX` (MAD, a positive decimal), else the default.
+    pub fn from_env() -> Self {
+        let mut limits = Limits::default();
+        if let Some(max) = std::env::var("WAKIL_PAIEMENT_MAX")
+            .ok()
+            .and_then(|v| {
+                v.trim()
+                    .replace(' ', "")
+                    .parse::<rust_decimal::Decimal>()
+                    .ok()
+            })
+            .filter(|m| m.is_sign_positive() && !m.is_zero())
+        {
+            limits.paiement_max = max;
+        }
+        limits
+    }
 }
 
 impl Default for Limits {
