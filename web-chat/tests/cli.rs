@@ -233,3 +233,61 @@ async fn without_database_url_the_embedded_server_holds_the_demo() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn ask_answers_on_the_fast_path_and_a_payment_waits_for_its_confirmation() {
+    let db = fresh(Template::Demo).await;
+    let gestionnaire = "gestionnaire@atlas-syndic.ma";
+    let o = wakil(
+        &db,
+        &["ask", "impayés de Guéliz", "--as", gestionnaire, "--no-llm"],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("Impayés au 15/11/2026"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("Mode réduit"), "{}", stdout(&o));
+    assert!(stderr(&o).contains("outil query_impayes"), "{}", stderr(&o));
+
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM paiements")
+            .fetch_one(&db.admin)
+            .await
+            .unwrap()
+    };
+    let before = count().await;
+    // No terminal: the action waits, its id is printed.
+    let o = wakil(
+        &db,
+        &[
+            "ask",
+            "Meryem Marrakchi a payé 400 DH en espèces",
+            "--as",
+            gestionnaire,
+            "--no-llm",
+        ],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("Enregistrer un paiement de 400,00"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(count().await, before);
+    let err = stderr(&o);
+    let id = err
+        .split("--confirm ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the action id")
+        .to_string();
+    for _ in 0..2 {
+        let o = wakil(&db, &["ask", "--confirm", &id, "--as", gestionnaire]).await;
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    assert_eq!(count().await, before + 1);
+}
