@@ -559,7 +559,7 @@ impl Agent {
                     continue;
                 }
                 Err(e @ (LlmError::Unreachable(_) | LlmError::Timeout)) => {
-                    tracing::warn!(error = %e, "LLM unavailable");
+                    tracing::info!(error = %e, "LLM unavailable: reduced mode");
                     self.set_health(false);
                     if results.is_empty() && turn.calls.is_empty() {
                         turn.path = Path::Reduced;
