@@ -327,10 +327,13 @@ fn list_tools() {
             .filter(|r| (t.allowed)(**r))
             .map(|r| r.label())
             .collect();
+        let kind = match t.kind {
+            wakil_tools::ToolKind::Read => "lecture",
+            wakil_tools::ToolKind::Write => "écriture, après confirmation",
+        };
         out!(
-            "{} ({:?}) — {}\n    rôles : {}\n",
+            "{} ({kind}) — {}\n    rôles : {}\n",
             t.name,
-            t.kind,
             t.description,
             roles.join(", ")
         );
