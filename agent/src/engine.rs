@@ -204,7 +204,17 @@ impl Agent {
         let waiting = t.waiting_action(caller, conversation).await?;
         t.commit().await?;
 
-        if let (Some(action), Some(yes)) = (&waiting, router::yes_no(text)) {
+        // "oui"/"non" answers the action only right after the question that announced it.
+        let asked = |id: Uuid| {
+            history.last().is_some_and(|m| {
+                m.role == MessageRole::Assistant
+                    && m.donnees.as_ref().and_then(|d| d.get("pending"))
+                        == Some(&serde_json::json!(id))
+            })
+        };
+        if let (Some(action), Some(yes)) = (&waiting, router::yes_no(text))
+            && asked(action.id)
+        {
             let turn = Turn::new(out, conversation, Path::Decision, today);
             return self.decide_in(caller, action.id, yes, turn).await;
         }
@@ -245,7 +255,10 @@ impl Agent {
         out: &Sink,
     ) -> Result<TurnReport, AgentError> {
         let mut t = self.ctx.store.tenant(caller.syndic_id).await?;
-        let conversation = t.conversation_for(caller, self.config.idle_minutes).await?;
+        let conversation = match t.pending_conversation(caller, action).await? {
+            Some(id) => id,
+            None => t.conversation_for(caller, self.config.idle_minutes).await?,
+        };
         t.commit().await?;
         let turn = Turn::new(out, conversation, Path::Decision, self.ctx.clock.today());
         self.decide_in(caller, action, confirm, turn).await
@@ -728,10 +741,16 @@ fn log_internal(e: &ToolError) {
 /// The conversation's last tool call, for follow-ups ("et pour 2024 ?").
 fn previous_call(history: &[StoredMessage]) -> Option<Previous> {
     history.iter().rev().find_map(|m| {
-        (m.role == MessageRole::Tool).then_some(())?;
+        let donnees = m.donnees.as_ref()?;
+        // A refused or failed call, or a confirmed write (its args are a plan), is not a request
+        // to build on.
+        let usable = m.role == MessageRole::Tool
+            && donnees.get("succes") == Some(&serde_json::Value::Bool(true))
+            && donnees.get("confirmation").is_none();
+        usable.then_some(())?;
         Some(Previous {
             tool: m.outil.clone()?,
-            args: m.donnees.as_ref()?.get("args")?.clone(),
+            args: donnees.get("args")?.clone(),
         })
     })
 }

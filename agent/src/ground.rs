@@ -98,12 +98,43 @@ pub struct Figure {
     pub is_amount: bool,
 }
 
-const CURRENCIES: [&str; 8] = ["mad", "dh", "dhs", "dirham", "dirhams", "درهم", "€", "%"];
+const CURRENCIES: [&str; 9] = [
+    "mad", "dh", "dhs", "dirham", "dirhams", "درهم", "€", "%", "eur",
+];
+
+/// Words that scale a number ("50k", "53 mille"): an approximation, never grounded.
+const MAGNITUDES: [&str; 9] = [
+    "k",
+    "m",
+    "mille",
+    "million",
+    "millions",
+    "milliard",
+    "milliards",
+    "alf",
+    "ألف",
+];
+
+/// Digits of every script as ASCII, the Arabic decimal and thousands signs as `,`, the minus
+/// sign as `-`: what the scan below reads.
+fn normalize(text: &str) -> Vec<char> {
+    text.chars()
+        .map(|c| match c {
+            '\u{660}'..='\u{669}' => char::from(b'0' + (c as u32 - 0x660) as u8),
+            '\u{6f0}'..='\u{6f9}' => char::from(b'0' + (c as u32 - 0x6f0) as u8),
+            '\u{66b}' | '\u{66c}' => ',',
+            '\u{2212}' => '-',
+            other => other,
+        })
+        .collect()
+}
 
 /// The numbers of `text`. Digits glued to letters (lot "A12", reference "VIR-2025-001") are not
-/// figures; dates (15/01/2025, 2025-01-15) give their parts.
+/// figures; plausible dates (15/01/2025, 2025-01-15) give their parts. Fails closed: a number
+/// that cannot be read, or is scaled by a word ("50k", "53 mille"), is an amount that nothing
+/// grounds.
 pub fn figures(text: &str) -> Vec<Figure> {
-    let chars: Vec<char> = text.chars().collect();
+    let chars = normalize(text);
     let mut out = Vec::new();
     let mut i = 0;
     while i < chars.len() {
@@ -114,10 +145,14 @@ pub fn figures(text: &str) -> Vec<Figure> {
         if sign {
             i += 1;
         }
-        if !chars[i].is_ascii_digit() || (!sign && i > 0 && glued(chars[i - 1])) {
+        let glued_to_word = !sign && i > 0 && glued(chars[i - 1]) && !currency_before(&chars, i);
+        if !chars[i].is_ascii_digit() || glued_to_word {
             // Skip the rest of a token that is not a figure (e.g. "A12", "VIR-2025").
             if chars[i].is_alphanumeric() || chars[i] == '-' || chars[i] == '_' {
-                while i < chars.len() && (chars[i].is_alphanumeric() || "-_/".contains(chars[i])) {
+                while i < chars.len()
+                    && (chars[i].is_alphanumeric() || "-_/".contains(chars[i]))
+                    && !(chars[i].is_ascii_digit() && currency_before(&chars, i))
+                {
                     i += 1;
                 }
             } else {
@@ -138,17 +173,21 @@ pub fn figures(text: &str) -> Vec<Figure> {
                 break;
             }
         }
-        // "12B", "3ème": a lot or an ordinal, not a figure.
-        if chars.get(end).is_some_and(|c| c.is_alphabetic()) && !unit_follows(&chars, end) {
-            while end < chars.len() && chars[end].is_alphanumeric() {
-                end += 1;
-            }
-            i = end;
-            continue;
-        }
         let raw: String = chars[start..end].iter().collect();
         i = end;
-        if let Some(parts) = date_parts(&raw) {
+        let scaled = magnitude_follows(&chars, end);
+        // "12B", "3ème": a lot or an ordinal, not a figure.
+        if chars.get(end).is_some_and(|c| c.is_alphabetic())
+            && !unit_follows(&chars, end)
+            && !scaled
+        {
+            while i < chars.len() && chars[i].is_alphanumeric() {
+                i += 1;
+            }
+            continue;
+        }
+        let unit = unit_follows(&chars, end);
+        if !unit && let Some(parts) = date_parts(&raw) {
             for p in parts {
                 out.push(Figure {
                     raw: p.to_string(),
@@ -158,22 +197,28 @@ pub fn figures(text: &str) -> Vec<Figure> {
             }
             continue;
         }
-        let values: Vec<Decimal> = readings(&raw)
-            .into_iter()
-            .map(|v| if sign { -v } else { v })
-            .collect();
-        if values.is_empty() {
-            continue;
+        // A range ("10000-20000 MAD", "70000/80000"): each bound is a figure.
+        for part in raw.split(['/', '-']) {
+            let values: Vec<Decimal> = if scaled {
+                Vec::new()
+            } else {
+                readings(part)
+                    .into_iter()
+                    .map(|v| if sign { -v } else { v })
+                    .collect()
+            };
+            let is_amount = unit
+                || scaled
+                || values.is_empty()
+                || part.contains([',', '.'])
+                || part.chars().any(is_space)
+                || values.iter().any(|v| v.abs() >= Decimal::from(100));
+            out.push(Figure {
+                raw: part.to_string(),
+                values,
+                is_amount,
+            });
         }
-        let is_amount = unit_follows(&chars, end)
-            || raw.contains([',', '.'])
-            || raw.chars().any(is_space)
-            || values.iter().any(|v| v.abs() >= Decimal::from(100));
-        out.push(Figure {
-            raw,
-            values,
-            is_amount,
-        });
     }
     out
 }
@@ -183,7 +228,10 @@ fn glued(c: char) -> bool {
 }
 
 fn is_space(c: char) -> bool {
-    matches!(c, ' ' | '\u{a0}' | '\u{202f}')
+    matches!(
+        c,
+        ' ' | '\u{a0}' | '\u{202f}' | '\u{2009}' | '\u{2007}' | '\u{200a}'
+    )
 }
 
 /// Exactly three digits at `at`, then something else than a digit.
@@ -192,62 +240,102 @@ fn group_of_three(chars: &[char], at: usize) -> bool {
         && !chars.get(at + 3).is_some_and(char::is_ascii_digit)
 }
 
-/// A currency or a percent sign right after the number (spaces allowed).
-fn unit_follows(chars: &[char], mut at: usize) -> bool {
+/// The word at `at` (after spaces), lower case.
+fn word_at(chars: &[char], mut at: usize) -> String {
     while chars.get(at).is_some_and(|c| is_space(*c)) {
         at += 1;
     }
-    let word: String = chars[at.min(chars.len())..]
+    chars[at.min(chars.len())..]
         .iter()
         .take_while(|c| c.is_alphabetic() || **c == '%' || **c == '€')
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// A currency or a percent sign right after the number (spaces allowed).
+fn unit_follows(chars: &[char], at: usize) -> bool {
+    CURRENCIES.contains(&word_at(chars, at).as_str())
+}
+
+fn magnitude_follows(chars: &[char], at: usize) -> bool {
+    MAGNITUDES.contains(&word_at(chars, at).as_str())
+}
+
+/// "MAD5000": the letters right before `at` are a currency.
+fn currency_before(chars: &[char], at: usize) -> bool {
+    let word: String = chars[..at]
+        .iter()
+        .rev()
+        .take_while(|c| c.is_alphabetic())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
         .collect::<String>()
         .to_lowercase();
     CURRENCIES.contains(&word.as_str())
 }
 
-/// `15/01/2025`, `15/01`, `2025-01-15`: the parts of a date.
+/// The parts of a plausible date: `15/01/2025`, `15/01`, `15/01/25`, `2025-01-15`.
 fn date_parts(raw: &str) -> Option<Vec<i64>> {
-    let sep = if raw.contains('/') {
-        '/'
+    let (sep, year_first) = if raw.contains('/') {
+        ('/', false)
     } else if raw.contains('-') {
-        '-'
+        ('-', true)
     } else {
         return None;
     };
-    let parts: Option<Vec<i64>> = raw.split(sep).map(|p| p.parse().ok()).collect();
-    parts.filter(|p| (2..=3).contains(&p.len()))
+    let pieces: Vec<&str> = raw.split(sep).collect();
+    let parts: Vec<i64> = pieces
+        .iter()
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let (d, m, y) = match (year_first, parts.as_slice(), pieces.as_slice()) {
+        (true, [y, m, d], [ys, _, _]) if ys.len() == 4 => (*d, *m, Some(*y)),
+        (false, [d, m], _) => (*d, *m, None),
+        (false, [d, m, y], [_, _, ys]) if ys.len() == 2 || ys.len() == 4 => (*d, *m, Some(*y)),
+        _ => return None,
+    };
+    let plausible = (1..=31).contains(&d)
+        && (1..=12).contains(&m)
+        && y.is_none_or(|y| (0..=99).contains(&y) || (1900..=2100).contains(&y));
+    plausible.then_some(parts)
 }
 
-/// Every sensible reading of a number written the French or the English way.
+/// The reading of a number written the French or the English way. A single kind of separator
+/// followed by groups of three digits is a thousands separator ("1.200", "12,500"); followed by
+/// one or two digits, a decimal one ("1,5", "1200.50"). Anything else has no reading.
 fn readings(raw: &str) -> Vec<Decimal> {
     let compact: String = raw.chars().filter(|c| !is_space(*c)).collect();
     let has_dot = compact.contains('.');
     let has_comma = compact.contains(',');
-    let mut candidates: Vec<String> = Vec::new();
-    match (has_dot, has_comma) {
-        (false, false) => candidates.push(compact),
+    let reading = match (has_dot, has_comma) {
+        (false, false) => Some(compact),
         (true, true) => {
             // The last separator is the decimal one: "1.234,56" or "1,234.56".
             let last = compact.rfind([',', '.']).unwrap_or(0);
             let (int, frac) = compact.split_at(last);
-            let int: String = int.chars().filter(char::is_ascii_digit).collect();
-            candidates.push(format!("{int}.{}", &frac[1..]));
+            let sep = if frac.starts_with(',') { '.' } else { ',' };
+            let groups: Vec<&str> = int.split(sep).collect();
+            let grouped = groups[1..].iter().all(|g| g.len() == 3)
+                && !int.contains(frac.chars().next().unwrap_or(','));
+            (grouped && (2..=3).contains(&frac.len()))
+                .then(|| format!("{}.{}", groups.concat(), &frac[1..]))
         }
         _ => {
             let sep = if has_dot { '.' } else { ',' };
             let pieces: Vec<&str> = compact.split(sep).collect();
-            let grouped = pieces.len() > 1 && pieces[1..].iter().all(|p| p.len() == 3);
-            if grouped {
-                candidates.push(pieces.concat());
-            }
-            if pieces.len() == 2 {
-                candidates.push(format!("{}.{}", pieces[0], pieces[1]));
+            if pieces[1..].iter().all(|p| p.len() == 3) {
+                Some(pieces.concat())
+            } else if pieces.len() == 2 && (1..=2).contains(&pieces[1].len()) {
+                Some(format!("{}.{}", pieces[0], pieces[1]))
+            } else {
+                None
             }
         }
-    }
-    candidates
-        .iter()
-        .filter_map(|c| Decimal::from_str(c).ok())
+    };
+    reading
+        .and_then(|r| Decimal::from_str(&r).ok())
+        .into_iter()
         .collect()
 }
 
@@ -270,7 +358,9 @@ mod tests {
         assert_eq!(values("52.982,85 DH"), vec![vec![dec!(52982.85)]]);
         assert_eq!(values("52,982.85"), vec![vec![dec!(52982.85)]]);
         assert_eq!(values("1200.50 dhs"), vec![vec![dec!(1200.50)]]);
-        assert_eq!(values("1.200 MAD"), vec![vec![dec!(1200), dec!(1.2)]]);
+        assert_eq!(values("1.200 MAD"), vec![vec![dec!(1200)]]);
+        assert_eq!(values("1,5 %"), vec![vec![dec!(1.5)]]);
+        assert_eq!(values("الباقي ٩٩٬٩٩٩ درهم"), vec![vec![dec!(99999)]]);
         assert_eq!(values("85,3 %"), vec![vec![dec!(85.3)]]);
         assert_eq!(
             values("résultat -13 133,48 MAD"),
@@ -287,6 +377,35 @@ mod tests {
         assert!(!figures("2 échéances")[0].is_amount);
         assert!(figures("2 DH")[0].is_amount);
         assert!(figures("1500 mètres")[0].is_amount);
+    }
+
+    /// Found in review: each of these passed as grounded.
+    #[test]
+    fn invented_amounts_fail_closed() {
+        let mut g = Grounding::new(NaiveDate::from_ymd_opt(2026, 11, 15).unwrap());
+        g.add_output(&serde_json::json!({ "total": "52982.85", "lignes": [] }));
+        for s in [
+            "الباقي عليك ٩٩٩٩٩ درهم.",
+            "الباقي عليك ۹۹۹۹۹ درهم.",
+            "Entre 10000-20000 MAD.",
+            "Entre 70000/80000 DH.",
+            "Vous devez 15.000 MAD.",
+            "Vous devez 11,000 MAD.",
+            "Vous devez 10.000.50 MAD.",
+            "Vous devez 1,20,000 DH.",
+            "Environ 53 mille dirhams.",
+            "Environ 50k MAD.",
+            "Environ 1,5M DH.",
+            "Vous devez MAD5000.",
+            "Vous devez 52\u{2009}000 MAD.",
+            "Solde \u{2212}52 982,85 MAD.",
+        ] {
+            assert!(!g.ungrounded(s).is_empty(), "{s}");
+        }
+        assert!(
+            g.ungrounded("Total 52\u{2009}982,85 MAD au 15/11/2026.")
+                .is_empty()
+        );
     }
 
     #[test]

@@ -558,3 +558,95 @@ async fn follow_ups_reuse_the_previous_request() {
             .contains("Guéliz")
     );
 }
+
+const PAY1: &str = "Meryem Marrakchi a payé 1 000,00 DH par virement, référence VIR-REV-1";
+const PAY2: &str = "Meryem Marrakchi a payé 1 500,00 DH par virement, référence VIR-REV-2";
+
+/// Found in review: a second "oui" confirmed the superseded action (the user had corrected it).
+#[tokio::test]
+async fn a_corrected_write_replaces_the_first_and_oui_counts_once() {
+    let h = harness(vec![]).await;
+    let g = h.caller(GESTIONNAIRE).await;
+    let before = h.count("SELECT count(*) FROM paiements").await;
+    let (a, _) = h.ask(&g, PAY1).await;
+    let (b, _) = h.ask(&g, PAY2).await;
+    assert!(a.pending.is_some() && b.pending.is_some());
+    h.ask(&g, "oui").await;
+    let (second, _) = h.ask(&g, "oui").await;
+    assert_ne!(second.path, Path::Decision);
+    assert_eq!(h.count("SELECT count(*) FROM paiements").await, before + 1);
+    assert_eq!(
+        h.count("SELECT count(*) FROM paiements WHERE reference = 'VIR-REV-2'")
+            .await,
+        1
+    );
+    let old = h.decide(&g, a.pending.unwrap(), true).await;
+    assert!(old.answer.contains("annulée"), "{}", old.answer);
+}
+
+/// Found in review: "oui" to a later question of the model ran a payment planned turns before.
+#[tokio::test]
+async fn oui_answers_only_the_question_just_asked() {
+    let h = harness(vec![Turn::Text(
+        "Voulez-vous que je prépare un point détaillé par bâtiment ?".into(),
+    )])
+    .await;
+    let g = h.caller(GESTIONNAIRE).await;
+    let before = h.count("SELECT count(*) FROM paiements").await;
+    let (a, _) = h.ask(&g, PAY1).await;
+    assert!(a.pending.is_some());
+    let (q, _) = h.ask(&g, OPEN_QUESTION).await;
+    assert_eq!(q.path, Path::Llm);
+    let (oui, _) = h.ask(&g, "oui").await;
+    assert_ne!(oui.path, Path::Decision);
+    assert_eq!(h.count("SELECT count(*) FROM paiements").await, before);
+}
+
+/// A button and "oui" at the same time, and another syndic's user: written once.
+#[tokio::test]
+async fn a_button_and_oui_at_once_write_once() {
+    let h = harness(vec![]).await;
+    let g = h.caller(GESTIONNAIRE).await;
+    let other = h.caller("gestionnaire@almanar-syndic.ma").await;
+    let before = h.count("SELECT count(*) FROM paiements").await;
+    let (a, _) = h.ask(&g, PAY1).await;
+    let id = a.pending.unwrap();
+    let r = h.decide(&other, id, true).await;
+    assert!(r.answer.contains("introuvable"), "{}", r.answer);
+    let (_x, (_y, _)) = tokio::join!(h.decide(&g, id, true), h.ask(&g, "oui"));
+    assert_eq!(h.count("SELECT count(*) FROM paiements").await, before + 1);
+}
+
+/// Found in review: Arabic-Indic digits passed the grounding gate.
+#[tokio::test]
+async fn an_invented_amount_in_arabic_digits_is_not_shown() {
+    let h = harness(vec![Turn::Text("الباقي عليك ٦٠٠٠٠ درهم.".into())]).await;
+    let g = h.caller(GESTIONNAIRE).await;
+    let (report, events) = h.ask(&g, OPEN_QUESTION).await;
+    assert!(report.prose_replaced);
+    assert!(!text_of(&events).contains("٦٠٠٠٠"));
+}
+
+/// A co-owner's model calling a staff tool by a near name, or smuggling a neighbour's name in
+/// string-encoded arguments: refused, nothing shown.
+#[tokio::test]
+async fn smuggled_calls_of_a_co_owner_are_refused() {
+    let h = harness(vec![Turn::RawArguments {
+        name: "solde_copro".into(),
+        arguments: "{\"coproprietaire\": \"Omar Lahlou\"}".into(),
+    }])
+    .await;
+    let me = h.caller(MERNISSI).await;
+    let (report, events) = h.ask(&me, OPEN_QUESTION).await;
+    assert!(report.refused);
+    assert_eq!(tables(&events), 0);
+    let h = harness(vec![call(
+        "query_impaye",
+        serde_json::json!({ "residence": "Guéliz" }),
+    )])
+    .await;
+    let me = h.caller(MERNISSI).await;
+    let (report, events) = h.ask(&me, OPEN_QUESTION).await;
+    assert!(report.refused);
+    assert_eq!(tables(&events), 0);
+}

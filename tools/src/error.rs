@@ -69,9 +69,7 @@ impl ToolError {
         e: &serde_path_to_error::Error<serde_json::Error>,
     ) -> Self {
         let detail = french_detail(schema, &e.path().to_string(), &e.inner().to_string());
-        ToolError::InvalidArgs(format!(
-            "Arguments invalides pour « {tool} » : {detail}. Le schéma des arguments : wakil tool {tool} --schema."
-        ))
+        ToolError::InvalidArgs(format!("Arguments invalides pour « {tool} » : {detail}."))
     }
 
     /// Whether the user can fix it by rephrasing (everything but an internal failure).

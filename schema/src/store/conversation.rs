@@ -146,7 +146,9 @@ impl Tenant {
         .await?)
     }
 
-    /// Stores a write waiting for the caller's decision; it expires after `ttl_minutes`.
+    /// Stores a write waiting for the caller's decision; it expires after `ttl_minutes`. It
+    /// replaces the caller's actions still waiting in the same conversation (cancelled): a "oui"
+    /// only ever answers the latest question.
     pub async fn create_pending(
         &mut self,
         caller: &Caller,
@@ -156,6 +158,16 @@ impl Tenant {
         resume: &str,
         ttl_minutes: i32,
     ) -> Result<Uuid> {
+        if let Some(conversation) = conversation {
+            sqlx::query(
+                "UPDATE pending_actions SET statut = 'annulee', decide_le = now()
+                 WHERE user_id = $1 AND conversation_id = $2 AND statut = 'en_attente'",
+            )
+            .bind(caller.user_id)
+            .bind(conversation)
+            .execute(&mut *self.tx)
+            .await?;
+        }
         let id = Uuid::new_v4();
         sqlx::query(
             "INSERT INTO pending_actions
@@ -174,6 +186,18 @@ impl Tenant {
         .execute(&mut *self.tx)
         .await?;
         Ok(id)
+    }
+
+    /// The conversation an action of the caller's was asked in.
+    pub async fn pending_conversation(&mut self, caller: &Caller, id: Uuid) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT conversation_id FROM pending_actions WHERE id = $1 AND user_id = $2",
+        )
+        .bind(id)
+        .bind(caller.user_id)
+        .fetch_optional(&mut *self.tx)
+        .await?
+        .flatten())
     }
 
     /// The caller's most recent action still waiting in a conversation, if not expired.
