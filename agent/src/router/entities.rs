@@ -35,6 +35,15 @@ pub(crate) struct Entities {
     pub references: Vec<String>,
     /// Lot keys ("A12").
     pub lots: Vec<String>,
+    /// Periods: a month ("octobre 2026": both ends) or a start ("depuis janvier", "since
+    /// 1 September": no end).
+    pub periods: Vec<Period>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Period {
+    pub du: NaiveDate,
+    pub au: Option<NaiveDate>,
 }
 
 const LOT_CUES: &[&str] = &[
@@ -51,6 +60,13 @@ const LOT_CUES: &[&str] = &[
     "magasin",
     "local",
     "parking",
+    "unit",
+    "unite",
+    "shop",
+    "boutique",
+    "store",
+    "studio",
+    "duplex",
     "شقه",
     "الشقه",
 ];
@@ -81,6 +97,13 @@ const MIN_CUES: &[&str] = &[
     "since",
     "minimum",
     "min",
+    // "au-dessus de", "au-delà de", "older than", "greater than".
+    "dessus",
+    "dela",
+    "older",
+    "greater",
+    "exceeding",
+    "beyond",
 ];
 /// Small words between a minimum cue and its number ("plus DE", "more THAN", "au moins").
 const MIN_LINKS: &[&str] = &["de", "d", "a", "than", "mn", "men", "من", "au", "que", "of"];
@@ -97,7 +120,8 @@ const CURRENCY: &[&str] = &[
     "الدرهم",
 ];
 const DAY_UNITS: &[&str] = &[
-    "jours", "jour", "j", "jrs", "days", "day", "يوم", "ايام", "nhar", "iyam", "yam",
+    "jours", "jour", "j", "jrs", "days", "day", "يوم", "ايام", "nhar", "iyam", "yam", "yom",
+    "youm", "ywm", "ayam", "iyyam",
 ];
 const MONTH_UNITS: &[&str] = &[
     "mois", "month", "months", "chhar", "chhor", "chhour", "chhr", "شهر", "اشهر", "شهور",
@@ -163,6 +187,30 @@ const PAST: &[&str] = &[
 ];
 const THIS: &[&str] = &[
     "cette", "cet", "this", "had", "hadi", "hed", "هاد", "هذا", "هذه", "هذي", "current",
+];
+/// Weeks and months, in days, for "la semaine dernière", "last month".
+const WEEK_MONTH: &[(&str, i64)] = &[
+    ("semaine", 7),
+    ("week", 7),
+    ("simana", 7),
+    ("smana", 7),
+    ("سيمانه", 7),
+    ("الاسبوع", 7),
+    ("اسبوع", 7),
+    ("mois", 30),
+    ("month", 30),
+    ("chhar", 30),
+    ("chher", 30),
+    ("الشهر", 30),
+    ("شهر", 30),
+];
+/// Words before a start date: "depuis", "since", "à partir du", "from".
+const SINCE: &[&str] = &[
+    "depuis", "since", "from", "partir", "mn", "men", "منذ", "من",
+];
+/// Words after which a month name is a period ("en octobre", "in October", "d'octobre").
+const MONTH_LEADS: &[&str] = &[
+    "en", "in", "d", "de", "of", "f", "fi", "du", "pour", "for", "mois", "في", "ف",
 ];
 const MONTHS: &[(&str, u32)] = &[
     ("janvier", 1),
@@ -335,6 +383,12 @@ pub(crate) fn extract(tokens: &[Token], today: NaiveDate, used: &mut [bool]) -> 
             used[i] = true;
             used[i + 1] = true;
             i += 2;
+            continue;
+        }
+        if let Some((p, end)) = period(tokens, i, today) {
+            e.periods.push(p);
+            used[i..end].iter_mut().for_each(|u| *u = true);
+            i = end;
             continue;
         }
         if let Some(m) = mode(w) {
@@ -534,6 +588,73 @@ fn day_month(day: u32, month: u32, today: NaiveDate) -> Option<NaiveDate> {
     }
 }
 
+/// A month ("octobre 2026", "en octobre": the whole month) or a start ("depuis janvier 2026",
+/// "since 1 September", "depuis le 1er septembre") at `i`, and the index after it. A month
+/// without a year is the last one that has begun.
+fn period(tokens: &[Token], i: usize, today: NaiveDate) -> Option<(Period, usize)> {
+    let at = |j: usize| tokens.get(j).map_or("", |t| t.norm.as_str());
+    let month_of = |w: &str| MONTHS.iter().find(|(m, _)| *m == w).map(|(_, m)| *m);
+    let year_at = |j: usize| {
+        at(j)
+            .parse::<i32>()
+            .ok()
+            .filter(|y| (2000..=2100).contains(y))
+    };
+    let since = SINCE.contains(&at(i));
+    let mut j = i + usize::from(since);
+    if since {
+        while matches!(at(j), "le" | "the" | "l" | "du" | "de" | "d") {
+            j += 1;
+        }
+    }
+    // "1er septembre", "1 September", "15 octobre 2026".
+    let day = {
+        let w = at(j);
+        let digits = w.chars().take_while(char::is_ascii_digit).count();
+        let rest = &w[digits..];
+        (digits > 0 && matches!(rest, "" | "er" | "st" | "nd" | "rd" | "th"))
+            .then(|| w[..digits].parse::<u32>().ok())
+            .flatten()
+            .filter(|d| (1..=31).contains(d))
+    };
+    let (day, m_at) = match day {
+        Some(d) if month_of(at(j + 1)).is_some() => (Some(d), j + 1),
+        _ => (None, j),
+    };
+    let month = month_of(at(m_at))?;
+    let year = year_at(m_at + 1);
+    let end = m_at + 1 + usize::from(year.is_some());
+    let lead = i > 0 && MONTH_LEADS.contains(&at(i - 1));
+    // A day without "depuis" is a date ("le 12 novembre"); "may" is a verb unless dated.
+    if (day.is_some() && !since) || (!since && year.is_none() && !lead) {
+        return None;
+    }
+    if at(m_at) == "may" && year.is_none() {
+        return None;
+    }
+    let year = match year {
+        Some(y) => y,
+        None if month > today.month()
+            || (month == today.month() && day.is_some_and(|d| d > today.day())) =>
+        {
+            today.year() - 1
+        }
+        None => today.year(),
+    };
+    let du = NaiveDate::from_ymd_opt(year, month, day.unwrap_or(1))?;
+    let au = if since {
+        None
+    } else {
+        let next = if month == 12 {
+            NaiveDate::from_ymd_opt(year + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(year, month + 1, 1)
+        }?;
+        Some(next - Duration::days(1))
+    };
+    Some((Period { du, au }, end))
+}
+
 /// "hier", "avant-hier", "aujourd'hui", "yesterday", "lbareh", "البارح", "12 novembre (2025)".
 fn relative_day(
     tokens: &[Token],
@@ -550,6 +671,25 @@ fn relative_day(
         }
         "aujourd" if next == "hui" => (today, 2),
         "aujourdhui" | "auj" | "today" | "lyoum" | "lyom" | "اليوم" => (today, 1),
+        // "la semaine dernière", "last month", "simana li fatet", "الشهر الماضي": a day in it.
+        w if WEEK_MONTH.iter().any(|(k, _)| *k == w) => {
+            let days = WEEK_MONTH.iter().find(|(k, _)| *k == w).map(|(_, d)| *d)?;
+            let skip = usize::from(matches!(next, "li" | "lli" | "اللي" | "لي"));
+            let after = tokens.get(i + 1 + skip).map_or("", |t| t.norm.as_str());
+            let before = if i > 0 {
+                tokens[i - 1].norm.as_str()
+            } else {
+                ""
+            };
+            if PAST.contains(&after) || after.starts_with("fat") {
+                (today - Duration::days(days), 2 + skip)
+            } else if matches!(before, "last" | "previous" | "past") {
+                used[i - 1] = true;
+                (today - Duration::days(days), 1)
+            } else {
+                return None;
+            }
+        }
         _ => {
             let day: u32 = w.parse().ok().filter(|d| (1..=31).contains(d))?;
             let month = MONTHS.iter().find(|(m, _)| *m == next).map(|(_, m)| *m)?;

@@ -3,6 +3,7 @@
 //! without accents, small typos), Darija in Latin script (spelling variants meet on the consonant
 //! skeleton) and Arabic script (stems found inside prefixed words), English.
 
+use super::Intent;
 use super::normalize::{Token, skeleton};
 use wakil_schema::Categorie;
 
@@ -48,9 +49,16 @@ pub(crate) enum Cue {
     Filler,
     /// Documents, rules, meetings, injections: the LLM's job.
     Blocker,
+    /// A word that fits only these intents ("taux" in a report, "appels" in the impayés): with
+    /// any other intent it may change the meaning, and the LLM answers.
+    Only(&'static [Intent]),
 }
 
 use Cue::*;
+
+const REPORT: &[Intent] = &[Intent::Rapport];
+/// Calls for funds ("appels de 2025", "4e trimestre"): the impayés' year or the report's lines.
+const CALLS: &[Intent] = &[Intent::Impayes, Intent::Rapport];
 
 /// Whole words (folded). Checked first.
 const WORDS: &[(&str, Cue)] = &[
@@ -70,6 +78,10 @@ const WORDS: &[(&str, Cue)] = &[
     ("kridi", Impaye),
     ("lkridi", Impaye),
     ("criedi", Impaye),
+    ("arrieres", Impaye),
+    ("arriere", Impaye),
+    ("payeurs", Impaye),
+    ("defaulters", Impaye),
     // Solde
     ("solde", Solde),
     ("soldes", Solde),
@@ -95,6 +107,13 @@ const WORDS: &[(&str, Cue)] = &[
     ("bqa", Solde),
     ("b9a", Solde),
     ("restant", Solde),
+    // "à jour", "up to date"
+    ("jour", Solde),
+    // "trop-perçu"
+    ("percu", Solde),
+    ("3lih", Solde),
+    ("3liha", Solde),
+    ("3lihom", Solde),
     ("combien", SoldeWeak),
     ("cmb", SoldeWeak),
     ("much", SoldeWeak),
@@ -125,6 +144,28 @@ const WORDS: &[(&str, Cue)] = &[
     ("depense", Rapport),
     ("comptabilite", Rapport),
     ("taqrir", Rapport),
+    ("comptes", Rapport),
+    ("resultat", Rapport),
+    ("resultats", Rapport),
+    ("recouvrement", Rapport),
+    ("previsionnel", Rapport),
+    ("previsionnelle", Rapport),
+    ("depassement", Rapport),
+    ("depassements", Rapport),
+    ("ecart", Rapport),
+    ("ecarts", Rapport),
+    ("annuel", Rapport),
+    ("annuelle", Rapport),
+    ("annual", Rapport),
+    ("actual", Rapport),
+    ("actuals", Rapport),
+    ("breakdown", Rapport),
+    ("expense", Rapport),
+    ("spent", Rapport),
+    ("collection", Rapport),
+    ("tsraf", Rapport),
+    ("srafna", Rapport),
+    ("sarafna", Rapport),
     // Factures
     ("fournisseur", Facture),
     ("fournisseurs", Facture),
@@ -148,6 +189,8 @@ const WORDS: &[(&str, Cue)] = &[
     ("sifet", Send),
     ("seft", Send),
     ("sifto", Send),
+    ("siftt", Send),
+    ("sifett", Send),
     ("message", Message),
     ("messages", Message),
     ("msg", Message),
@@ -171,6 +214,9 @@ const WORDS: &[(&str, Cue)] = &[
     ("pays", Pay),
     ("dfe3", Pay),
     ("dfa3", Pay),
+    ("depose", Pay),
+    ("deposee", Pay),
+    ("vire", Pay),
     ("paiement", PayNoun),
     ("paiements", PayNoun),
     ("payement", PayNoun),
@@ -179,6 +225,9 @@ const WORDS: &[(&str, Cue)] = &[
     ("versements", PayNoun),
     ("payment", PayNoun),
     ("payments", PayNoun),
+    ("reglements", PayNoun),
+    ("encaissement", PayNoun),
+    ("encaissements", PayNoun),
     ("enregistre", Record),
     ("enregistrer", Record),
     ("enregistrez", Record),
@@ -193,12 +242,25 @@ const WORDS: &[(&str, Cue)] = &[
     ("recu", Receive),
     ("recus", Receive),
     ("recue", Receive),
+    ("recues", Receive),
     ("recevez", Receive),
     ("recevoir", Receive),
     ("received", Receive),
     ("receive", Receive),
     ("got", Receive),
     ("arrive", Receive),
+    ("arrivee", Receive),
+    ("encaisse", Receive),
+    ("encaissee", Receive),
+    ("credite", Receive),
+    // "c'est passé ?" ("mot de passe" is a blocker by its "mot").
+    ("passe", Receive),
+    ("passee", Receive),
+    ("tsajjel", Receive),
+    ("tsajel", Receive),
+    ("tsejjel", Receive),
+    ("tsjjel", Receive),
+    ("tsjel", Receive),
     // Negation
     ("pas", Negation),
     ("ne", Negation),
@@ -244,6 +306,7 @@ const WORDS: &[(&str, Cue)] = &[
     ("lhom", Them),
     ("them", Them),
     ("tous", Them),
+    ("leurs", Them),
     // Names and places
     ("m", Civilite),
     ("mme", Civilite),
@@ -269,6 +332,7 @@ const WORDS: &[(&str, Cue)] = &[
     ("immeuble", Residence),
     ("imm", Residence),
     ("building", Residence),
+    ("buildings", Residence),
     // Invoice status
     ("brouillon", Brouillon),
     ("brouillons", Brouillon),
@@ -308,13 +372,17 @@ const WORDS: &[(&str, Cue)] = &[
     ("w", And),
     ("o", And),
     ("ou", And),
+    ("wla", And),
+    ("ola", And),
+    ("or", And),
     // Blockers
     ("reglement", Blocker),
     ("pv", Blocker),
     ("proces", Blocker),
     ("verbal", Blocker),
-    ("assemblee", Blocker),
-    ("ag", Blocker),
+    // "les comptes pour l'AG": a report; any other request about the AG is the LLM's.
+    ("assemblee", Only(REPORT)),
+    ("ag", Only(REPORT)),
     ("convocation", Blocker),
     ("convoquer", Blocker),
     ("vote", Blocker),
@@ -339,7 +407,7 @@ const WORDS: &[(&str, Cue)] = &[
     ("meteo", Blocker),
     ("weather", Blocker),
     ("password", Blocker),
-    ("passe", Blocker),
+    ("mot", Blocker),
     ("ignore", Blocker),
     ("ignorez", Blocker),
     ("oublie", Blocker),
@@ -347,9 +415,13 @@ const WORDS: &[(&str, Cue)] = &[
     ("prompt", Blocker),
     ("systeme", Blocker),
     ("system", Blocker),
-    ("pdf", Blocker),
+    // Sending by e-mail is not what a read tool does, and "send … by mail" looks like a reminder.
     ("mail", Blocker),
     ("email", Blocker),
+    ("kifach", Blocker),
+    ("kifash", Blocker),
+    ("3lach", Blocker),
+    ("alach", Blocker),
     ("annule", Blocker),
     ("annuler", Blocker),
     ("supprime", Blocker),
@@ -363,14 +435,20 @@ const WORDS: &[(&str, Cue)] = &[
     ("penalite", Blocker),
     ("penalites", Blocker),
     ("interets", Blocker),
-    ("appel", Blocker),
-    ("appels", Blocker),
+    ("appel", Only(CALLS)),
+    ("appels", Only(CALLS)),
+    ("call", Only(CALLS)),
+    ("calls", Only(CALLS)),
+    ("trimestre", Only(CALLS)),
+    ("trimestres", Only(CALLS)),
+    ("quarter", Only(CALLS)),
     ("prochain", Blocker),
     ("prochaine", Blocker),
     ("prevu", Blocker),
     ("moyenne", Blocker),
-    ("pourcentage", Blocker),
-    ("taux", Blocker),
+    ("pourcentage", Only(REPORT)),
+    ("taux", Only(REPORT)),
+    ("rate", Only(REPORT)),
     ("trier", Blocker),
     ("top", Blocker),
     ("graphique", Blocker),
@@ -752,6 +830,138 @@ const FILLER: &[&str] = &[
     "علي",
     "عليه",
     "عليها",
+    // Generic nouns and adverbs that do not change what a read tool returns.
+    "seulement",
+    "faits",
+    "faite",
+    "uniquement",
+    "confondu",
+    "confondus",
+    "confondue",
+    "confondues",
+    "mauvais",
+    "dernier",
+    "derniere",
+    "derniers",
+    "dernieres",
+    "recent",
+    "recents",
+    "recentes",
+    "sortir",
+    "sors",
+    "prepare",
+    "preparer",
+    "preparez",
+    "ligne",
+    "lignes",
+    "crois",
+    "pense",
+    "trop",
+    "avoir",
+    "ete",
+    "exercice",
+    "generale",
+    "niveau",
+    "banque",
+    "bancaire",
+    "pr",
+    "ds",
+    "tt",
+    "ts",
+    "koi",
+    "kwa",
+    "kel",
+    "kelle",
+    "cc",
+    "coucou",
+    "aimerais",
+    "souhaite",
+    "besoin",
+    "rappelle",
+    // A PDF or a spreadsheet holds the same figures the tool returns.
+    "pdf",
+    "excel",
+    "xls",
+    "bank",
+    "service",
+    "across",
+    "only",
+    "one",
+    "ones",
+    "whats",
+    "where",
+    "when",
+    "us",
+    "let",
+    "see",
+    "want",
+    "need",
+    "know",
+    "about",
+    "regarding",
+    "have",
+    "has",
+    "up",
+    "full",
+    "werrini",
+    "wrini",
+    "warini",
+    "werri",
+    "chouf",
+    "chof",
+    "choufi",
+    "n3ref",
+    "n3rf",
+    "3ref",
+    "wa7ed",
+    "wahed",
+    "3ndkom",
+    "3andkom",
+    "3endkom",
+    "3ndkm",
+    "drt",
+    "dert",
+    "derti",
+    "dart",
+    "imta",
+    "sl",
+    "smhli",
+    "lah",
+    "ykhlik",
+    "lkhlass",
+    "لائحه",
+    "لايحه",
+    "نشوف",
+    "شوف",
+    "نعرف",
+    "بغينا",
+    "مع",
+    "السانديك",
+    "سانديك",
+    "السنديك",
+    "المبلغ",
+    "مبلغ",
+    "الذين",
+    "هم",
+    "هاذ",
+    "واجبات",
+    "الواجبات",
+    "سنه",
+    "السنه",
+    "مقارنه",
+    "بالمقارنه",
+    "مولات",
+    "مول",
+    "ماذا",
+    "متي",
+    "اين",
+    "فين",
+    "اش",
+    "اشنو",
+    "اعطني",
+    "اعطيني",
+    "ممكن",
+    "فضلك",
 ];
 
 /// Stems: a word starting with one of these (folded) is the cue.
@@ -785,7 +995,13 @@ const SKELETONS: &[(&str, Cue)] = &[
     ("kdch", SoldeWeak),
     ("tsl", Solde),
     ("wsl", Receive),
+    // "tsajjel", "tsajlo": was it recorded (a question, not an order).
+    ("tsjl", Receive),
     ("dyn", Impaye),
+    // "m3ettel", "m3ettlin": late.
+    ("3tl", Impaye),
+    // "tsraf", "srafna": spent.
+    ("srf", Rapport),
 ];
 
 /// Pronoun and tense endings of Darija words, as skeletons ("khass-ni", "wsl-kom", "wsl-at-kom").
@@ -823,6 +1039,26 @@ const ARABIC: &[(&str, Cue)] = &[
     ("وصل", Receive),
     ("توصل", Receive),
     ("سلمت", Receive),
+    ("كريدي", Impaye),
+    ("متبقي", Solde),
+    ("اداء", PayNoun),
+    ("ؤد", Pay),
+    ("صرف", Rapport),
+    ("مالي", Rapport),
+    ("اقامه", Residence),
+    ("حراس", Categorie(Categorie::Gardiennage)),
+    ("نظاف", Categorie(Categorie::Nettoyage)),
+    ("تنظيف", Categorie(Categorie::Nettoyage)),
+    ("كهرب", Categorie(Categorie::Electricite)),
+    ("مصعد", Categorie(Categorie::Ascenseur)),
+    ("اسانسور", Categorie(Categorie::Ascenseur)),
+    ("حدائق", Categorie(Categorie::Jardinage)),
+    ("بستن", Categorie(Categorie::Jardinage)),
+    ("تامين", Categorie(Categorie::Assurance)),
+    ("صيانه", Categorie(Categorie::Entretien)),
+    ("اتعاب", Categorie(Categorie::HonorairesSyndic)),
+    ("علاش", Blocker),
+    ("كيفاش", Blocker),
     ("مازال", Negation),
     ("مزال", Negation),
     ("نظام", Blocker),
@@ -869,6 +1105,9 @@ pub(crate) fn classify(token: &Token) -> Option<Cue> {
     if FILLER.contains(&w) {
         return Some(Filler);
     }
+    if ordinal(w) {
+        return Some(Only(CALLS));
+    }
     if let Some((_, cue)) = STEMS.iter().find(|(s, _)| w.starts_with(s)) {
         return Some(*cue);
     }
@@ -876,6 +1115,16 @@ pub(crate) fn classify(token: &Token) -> Option<Cue> {
         return Some(cue);
     }
     fuzzy(w)
+}
+
+/// "4e", "1er", "2eme", "3rd": the rank of a call for funds ("l'appel du 4e trimestre").
+fn ordinal(w: &str) -> bool {
+    let digits = w.chars().take_while(char::is_ascii_digit).count();
+    digits == 1
+        && matches!(
+            &w[digits..],
+            "e" | "er" | "eme" | "ere" | "st" | "nd" | "rd" | "th"
+        )
 }
 
 fn arabic(w: &str) -> Option<Cue> {
@@ -890,7 +1139,7 @@ fn arabic(w: &str) -> Option<Cue> {
     if FILLER.contains(&bare) {
         return Some(Filler);
     }
-    if matches!(bare, "ما" | "لا" | "ماشي") {
+    if matches!(bare, "ما" | "لا" | "ماشي" | "لم" | "لن" | "ليس") {
         return Some(Negation);
     }
     if matches!(bare, "شقه" | "الشقه") {

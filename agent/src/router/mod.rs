@@ -455,6 +455,10 @@ struct Features {
     brouillon: bool,
     validee: bool,
     categories: Vec<Categorie>,
+    /// Words that fit only some intents.
+    only: Vec<&'static [Intent]>,
+    /// "on a payé", "we paid", "خاصنا نخلصو": the syndic's own spending (suppliers).
+    we_pay: bool,
 }
 
 struct Analysis {
@@ -485,6 +489,10 @@ fn analyze(text: &str, today: NaiveDate) -> Analysis {
         }),
         ..Features::default()
     };
+    // "did you get my transfer?": received.
+    f.receive = tokens.windows(2).any(|w| {
+        matches!(w[0].norm.as_str(), "you" | "u") && matches!(w[1].norm.as_str(), "get" | "gotten")
+    });
     for (k, cue) in cues.iter().enumerate() {
         let Some(cue) = cue else { continue };
         match cue {
@@ -514,23 +522,39 @@ fn analyze(text: &str, today: NaiveDate) -> Analysis {
                     ""
                 };
                 let w = tokens[k].norm.as_str();
+                // "khassni nkhelles", "خاصنا نخلصو": must pay, i.e. due (and a payment verb).
+                let must = k > 0 && cues[k - 1] == Some(Cue::Own) && {
+                    let p = tokens[k - 1].norm.as_str();
+                    p.contains("خاص") || normalize::skeleton(p).starts_with("khs")
+                };
+                let due = (matches!(prev, "a" | "to") && matches!(w, "payer" | "pay" | "regler"))
+                    || (prev == "be" && k > 1 && tokens[k - 2].norm == "to");
+                // "we paid", "on a payé", "nous avons réglé": the syndic paying its suppliers.
+                let we = tokens[k.saturating_sub(2)..k]
+                    .iter()
+                    .any(|t| matches!(t.norm.as_str(), "on" | "nous" | "we" | "avons"));
                 if negated {
                     f.pay_negated = true;
-                } else if matches!(prev, "a" | "to") && matches!(w, "payer" | "pay" | "regler") {
+                } else if due {
                     f.pay_due = true;
                 } else {
                     f.pay = true;
-                    if matches!(
-                        w,
-                        "payee" | "payees" | "payes" | "paid" | "reglee" | "reglees"
-                    ) {
-                        f.pay_done = true;
+                    f.pay_due |= must;
+                    f.we_pay |= we;
+                    if we
+                        || matches!(
+                            w,
+                            "payee" | "payees" | "payes" | "paid" | "reglee" | "reglees"
+                        )
+                    {
+                        f.pay_done = !must;
                     }
                 }
             }
             Cue::PayNoun => f.pay_noun = true,
             Cue::Record => f.record = true,
             Cue::Receive => f.receive = true,
+            Cue::Only(intents) => f.only.push(intents),
             Cue::Own => f.own = true,
             Cue::Them => f.them = true,
             Cue::Blocker => f.blocker = true,
@@ -568,6 +592,25 @@ impl Analysis {
         self.tokens.len() <= 8 && !self.f.blocker
     }
 
+    /// "ses", "his", "her", "dyalo": someone already named.
+    fn possessive(&self) -> bool {
+        self.tokens.iter().any(|t| {
+            matches!(
+                t.norm.as_str(),
+                "ses"
+                    | "son"
+                    | "sa"
+                    | "his"
+                    | "her"
+                    | "dyalo"
+                    | "dyalou"
+                    | "dyalha"
+                    | "ديالو"
+                    | "ديالها"
+            )
+        })
+    }
+
     /// Dates other than today (today is harmless: "les impayés aujourd'hui").
     fn other_dates(&self) -> bool {
         self.e.dates.iter().any(|d| *d != self.today)
@@ -593,7 +636,7 @@ fn decide(f: &Features, staff: bool, has_amount: bool) -> Decision {
     if f.negation && (f.relance || f.send || f.record) && !impaye {
         return Unsure;
     }
-    if f.facture {
+    if f.facture || (staff && f.we_pay && !f.rapport) {
         return if f.rapport || f.relance || f.record || f.solde || f.historique {
             Unsure
         } else {
@@ -679,18 +722,41 @@ async fn find(
         .filter(|t| !t.is_arabic() && t.norm.chars().count() >= 2)
         .map(|t| t.norm.clone())
         .collect();
-    words.sort();
-    words.dedup();
-    if words.is_empty() && a.e.lots.len() != 1 {
+    let arabic: Vec<usize> = unknown
+        .iter()
+        .copied()
+        .filter(|&i| a.tokens[i].is_arabic())
+        .collect();
+    if words.is_empty() && arabic.is_empty() && a.e.lots.len() != 1 {
         return Ok(found);
     }
     let mut t = store.tenant_read(caller.syndic_id).await?;
+    // Arabic-script words: résidence names and cities spelled in Arabic ("كليز", "المعاريف").
+    let mut spelled: Vec<(usize, String)> = Vec::new();
+    if !arabic.is_empty() {
+        let stored = t.residence_words(caller.residence_scope()).await?;
+        for &i in &arabic {
+            let next = a.tokens.get(i + 1).map(|t| t.norm.as_str());
+            // "الدار البيضاء": the first word goes with the second.
+            let w = match (a.tokens[i].norm.as_str(), next) {
+                ("الدار", Some(n)) if n.starts_with("البيضا") => n,
+                (w, _) => w,
+            };
+            if let Some(latin) = names::arabic_name(w, &stored) {
+                words.push(latin.to_string());
+                spelled.push((i, latin.to_string()));
+            }
+        }
+    }
+    words.sort();
+    words.dedup();
     let mut residence_id = None;
     if !words.is_empty() {
         let kinds = names::Kinds {
             residence: true,
             coproprietaire: !matches!(intent, Intent::Rapport | Intent::Factures),
             fournisseur: intent == Intent::Factures,
+            copro_to_tool: matches!(intent, Intent::Solde | Intent::Historique | Intent::Impayes),
         };
         let n = names::resolve(&mut t, &words, kinds, caller.residence_scope()).await?;
         residence_id = n.residence.as_ref().map(|r| r.id);
@@ -699,9 +765,10 @@ async fn find(
         found.fournisseur = n.fournisseur.map(|h| h.nom);
         found.ask = n.ask;
         found.several = n.several;
-        found
-            .leftover
-            .retain(|&i| !n.claimed.contains(&a.tokens[i].norm));
+        found.leftover.retain(|&i| {
+            let latin = spelled.iter().find(|(j, _)| *j == i).map(|(_, l)| l);
+            !n.claimed.contains(latin.unwrap_or(&a.tokens[i].norm))
+        });
     }
     if let [lot] = a.e.lots.as_slice() {
         match t
@@ -770,6 +837,7 @@ fn build(
         found.leftover.clear();
     }
     ensure(found.leftover.is_empty() && !found.several)?;
+    ensure(f.only.iter().all(|intents| intents.contains(&intent)))?;
     if let Some(q) = found.ask.take() {
         return Ok(Route::Ask(q));
     }
@@ -780,6 +848,18 @@ fn build(
         ensure(e.amounts.is_empty() && e.days.is_empty() && e.years.is_empty())?;
         intent = Intent::Solde;
     }
+    // "owners owing more than 4,000 MAD", "qui doit depuis plus de 90 jours": the debtors.
+    if intent == Intent::Solde
+        && staff
+        && found.coproprietaire.is_none()
+        && found.lot.is_none()
+        && !f.own
+        && (e.amounts.iter().any(|m| m.min) || !e.days.is_empty())
+    {
+        intent = Intent::Impayes;
+    }
+    // A period filters only the invoices; the history shows its dates anyway.
+    ensure(e.periods.is_empty() || matches!(intent, Intent::Factures | Intent::Historique))?;
     let mut args = Map::new();
     let mut put = |k: &str, v: Value| {
         args.insert(k.to_string(), v);
@@ -813,7 +893,9 @@ fn build(
                 ensure(e.amounts.is_empty() && e.numbers.is_empty() && !a.other_dates())?;
                 ensure(e.modes.is_empty() && e.references.is_empty())?;
             }
-            ensure(e.years.is_empty() && e.days.is_empty() && f.categories.is_empty())?;
+            // "versements de cette année": the history lists them with their dates.
+            ensure(intent == Intent::Historique || e.years.is_empty())?;
+            ensure(e.days.is_empty() && f.categories.is_empty())?;
             ensure(e.lots.len() <= 1)?;
             target(&mut put, &found);
         }
@@ -848,9 +930,19 @@ fn build(
             if let Some(s) = &found.fournisseur {
                 put("fournisseur", Value::String(s.clone()));
             }
-            if let Some(y) = one(&e.years)? {
-                put("du", Value::String(format!("{y}-01-01")));
-                put("au", Value::String(format!("{y}-12-31")));
+            match (one(&e.years)?, one(&e.periods)?) {
+                (Some(y), None) => {
+                    put("du", Value::String(format!("{y}-01-01")));
+                    put("au", Value::String(format!("{y}-12-31")));
+                }
+                (None, Some(p)) => {
+                    put("du", Value::String(p.du.format("%Y-%m-%d").to_string()));
+                    if let Some(au) = p.au {
+                        put("au", Value::String(au.format("%Y-%m-%d").to_string()));
+                    }
+                }
+                (None, None) => {}
+                (Some(_), Some(_)) => return Err(Unsure),
             }
         }
         Intent::Relance => {
@@ -917,6 +1009,20 @@ fn build(
                 if let Some(v) = prev.get(*k).filter(|_| !args.contains_key(*k)) {
                     args.insert((*k).to_string(), v.clone());
                 }
+            }
+        }
+    }
+    // "et ses derniers paiements ?" after a balance: the same person.
+    if matches!(intent, Intent::Solde | Intent::Historique)
+        && !has_target(&args)
+        && a.possessive()
+        && let Some(prev) = previous
+            .filter(|p| p.tool == "solde_copro")
+            .and_then(|p| p.args.as_object())
+    {
+        for k in ["coproprietaire", "lot", "residence"] {
+            if let Some(v) = prev.get(k) {
+                args.insert(k.to_string(), v.clone());
             }
         }
     }

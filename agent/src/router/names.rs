@@ -12,6 +12,9 @@ pub(crate) struct Kinds {
     pub residence: bool,
     pub coproprietaire: bool,
     pub fournisseur: bool,
+    /// Several co-owners answer to the words: give the words to the tool (a read tool lists
+    /// the candidates itself) rather than ask.
+    pub copro_to_tool: bool,
 }
 
 /// What the words turned out to be.
@@ -107,6 +110,108 @@ fn nearest<'a>(typed: &str, candidates: &'a [String]) -> Option<&'a str> {
     best.filter(|_| !tie).map(|(_, c)| c)
 }
 
+/// The consonants of a Latin word as classes an Arabic spelling can meet: b/p, k/g/q/c/j (hard
+/// c), d, f/v, l, m, n, r, s/z (and soft c), t, ch/sh; vowels, h, w, y dropped, repeats merged
+/// ("gueliz" → "KLS", "maarif" → "MRF", "marrakech" → "MRKC").
+pub(crate) fn latin_consonants(word: &str) -> String {
+    let chars: Vec<char> = word.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let (c, next) = (chars[i], chars.get(i + 1).copied());
+        let (class, len) = match (c, next) {
+            ('c' | 's', Some('h')) => (Some('C'), 2),
+            ('k' | 'g', Some('h')) => (Some('K'), 2),
+            ('t' | 'd', Some('h')) => (Some(c.to_ascii_uppercase()), 2),
+            ('c', Some('e' | 'i' | 'y')) => (Some('S'), 1),
+            ('b' | 'p', _) => (Some('B'), 1),
+            ('k' | 'g' | 'q' | 'c' | 'j', _) => (Some('K'), 1),
+            ('s' | 'z', _) => (Some('S'), 1),
+            ('f' | 'v', _) => (Some('F'), 1),
+            ('d' | 'l' | 'm' | 'n' | 'r' | 't', _) => (Some(c.to_ascii_uppercase()), 1),
+            ('x', _) => {
+                out.push('K');
+                (Some('S'), 1)
+            }
+            _ => (None, 1),
+        };
+        if let Some(k) = class.filter(|k| !out.ends_with(*k)) {
+            out.push(k);
+        }
+        i += len;
+    }
+    out
+}
+
+/// The consonants of an Arabic word in the classes of [`latin_consonants`], without the article
+/// and the one-letter prepositions glued to it ("فكليز" → "KLS", "المعاريف" → "MRF").
+pub(crate) fn arabic_consonants(word: &str) -> Vec<String> {
+    let mut stems = vec![word];
+    for p in ["و", "ف", "ب", "ل"] {
+        if let Some(rest) = word.strip_prefix(p) {
+            stems.push(rest);
+        }
+    }
+    let mut bare: Vec<&str> = Vec::new();
+    for s in stems {
+        bare.push(s);
+        if let Some(rest) = s.strip_prefix("ال") {
+            bare.push(rest);
+        }
+    }
+    bare.into_iter()
+        .filter(|s| s.chars().count() >= 3)
+        .map(|s| {
+            let mut out = String::new();
+            for c in s.chars() {
+                let class = match c {
+                    'ب' | 'پ' => 'B',
+                    'ك' | 'ق' | 'ج' | 'گ' | 'ڭ' | 'غ' | 'خ' => 'K',
+                    'د' | 'ض' | 'ذ' => 'D',
+                    'ف' | 'ڤ' => 'F',
+                    'ل' => 'L',
+                    'م' => 'M',
+                    'ن' => 'N',
+                    'ر' => 'R',
+                    'س' | 'ز' | 'ص' => 'S',
+                    'ت' | 'ط' | 'ث' => 'T',
+                    'ش' => 'C',
+                    _ => continue,
+                };
+                if !out.ends_with(class) {
+                    out.push(class);
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+/// Arabic names of cities that are not a transliteration of their French name.
+const CITY_ALIASES: &[(&str, &str)] = &[
+    ("البيضاء", "casablanca"),
+    ("البيضا", "casablanca"),
+    ("كازا", "casablanca"),
+    ("كازابلانكا", "casablanca"),
+    ("طنجه", "tanger"),
+];
+
+/// The résidence word (name or city, folded) an Arabic-script word spells: a city alias, else
+/// the only word of `stored` with the same consonants (two at least).
+pub(crate) fn arabic_name<'a>(word: &str, stored: &'a [String]) -> Option<&'a str> {
+    if let Some((_, city)) = CITY_ALIASES.iter().find(|(a, _)| *a == word) {
+        return stored.iter().find(|s| s == city).map(String::as_str);
+    }
+    let keys = arabic_consonants(word);
+    let mut hits = stored.iter().filter(|s| {
+        let k = latin_consonants(s);
+        k.len() >= 2 && keys.contains(&k)
+    });
+    let first = hits.next()?;
+    hits.all(|h| latin_consonants(h) == latin_consonants(first))
+        .then_some(first.as_str())
+}
+
 /// Each kind's best rows (most words matched) claim their words; a kind matching more words
 /// wins a shared word, résidences win ties ("maarif" is the résidence, not "Maârif Optique").
 pub(crate) fn choose(hits: &[NameHit], kinds: Kinds) -> Names {
@@ -147,6 +252,13 @@ pub(crate) fn choose(hits: &[NameHit], kinds: Kinds) -> Names {
             names.several = true;
             continue;
         }
+        if best.len() > 1 && first.kind == "coproprietaire" && kinds.copro_to_tool {
+            names.coproprietaire = Some(NameHit {
+                nom: typed_words(first),
+                ..(*first).clone()
+            });
+            continue;
+        }
         if best.len() > 1 {
             if names.ask.is_none() {
                 names.ask = Some(ambiguity(&best));
@@ -163,13 +275,8 @@ pub(crate) fn choose(hits: &[NameHit], kinds: Kinds) -> Names {
     names
 }
 
-/// "Plusieurs copropriétaires s'appellent Lahlou : Omar Lahlou (B21, P05), Khadija Lahlou (A41).
-/// Lequel ?"
-fn ambiguity(best: &[&NameHit]) -> String {
-    let Some(first) = best.first() else {
-        return String::new();
-    };
-    // The typed words as the first candidate spells them ("lahlou", "lahlu" → "Lahlou").
+/// The typed words as the candidate spells them ("lahlou", "lahlu" → "Lahlou").
+fn typed_words(first: &NameHit) -> String {
     let typed: Vec<String> = first
         .nom
         .split_whitespace()
@@ -180,11 +287,20 @@ fn ambiguity(best: &[&NameHit]) -> String {
         })
         .map(str::to_string)
         .collect();
-    let typed = if typed.is_empty() {
+    if typed.is_empty() {
         first.mots.join(" ")
     } else {
         typed.join(" ")
+    }
+}
+
+/// "Plusieurs copropriétaires s'appellent Lahlou : Omar Lahlou (B21, P05), Khadija Lahlou (A41).
+/// Lequel ?"
+fn ambiguity(best: &[&NameHit]) -> String {
+    let Some(first) = best.first() else {
+        return String::new();
     };
+    let typed = typed_words(first);
     let mut listed: Vec<String> = best
         .iter()
         .take(LISTED)
@@ -234,6 +350,7 @@ mod tests {
         residence: true,
         coproprietaire: true,
         fournisseur: true,
+        copro_to_tool: false,
     };
 
     #[test]
@@ -313,6 +430,45 @@ mod tests {
         let names = choose(&hits, ALL);
         assert_eq!(nom(&names.coproprietaire), Some("Maârif Optique SARL"));
         assert_eq!(names.residence, None);
+    }
+
+    #[test]
+    fn arabic_spellings_meet_latin_names_by_their_consonants() {
+        let stored: Vec<String> = [
+            "jardins",
+            "gueliz",
+            "marrakech",
+            "agdal",
+            "parc",
+            "rabat",
+            "maarif",
+            "casablanca",
+            "majorelle",
+            "tanger",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let table = [
+            ("جليز", Some("gueliz")),
+            ("كليز", Some("gueliz")),
+            ("فكليز", Some("gueliz")),
+            ("اكدال", Some("agdal")),
+            ("باكدال", Some("agdal")),
+            ("بارك", Some("parc")),
+            ("المعاريف", Some("maarif")),
+            ("مراكش", Some("marrakech")),
+            ("فمراكش", Some("marrakech")),
+            ("الرباط", Some("rabat")),
+            ("ماجوريل", Some("majorelle")),
+            ("البيضاء", Some("casablanca")),
+            ("طنجه", Some("tanger")),
+            ("الكراء", None),
+            ("الحديقه", None),
+        ];
+        for (word, expected) in table {
+            assert_eq!(arabic_name(word, &stored), expected, "{word}");
+        }
     }
 
     #[test]

@@ -511,3 +511,249 @@ fn follow_ups() {
         )
     );
 }
+
+#[test]
+fn tolerant_of_filler_sms_and_generic_nouns() {
+    let r = |t: &str| route_pure(t, Role::Gestionnaire, &[], None);
+    let owner = |t: &str| route_pure(t, Role::Coproprietaire, &[], None);
+    // Politeness, SMS spellings, generic nouns: the same request.
+    assert_eq!(
+        r("bjr, kel sont les arriérés stp"),
+        call("query_impayes", json!({}))
+    );
+    assert_eq!(
+        r("état des retards uniquement sur les appels 2024"),
+        call("query_impayes", json!({"annee": 2024}))
+    );
+    assert_eq!(
+        r("ceux qui n'ont pas réglé le 2e trimestre"),
+        call("query_impayes", json!({}))
+    );
+    assert_eq!(
+        r("les mauvais payeurs, toutes résidences confondues"),
+        call("query_impayes", json!({}))
+    );
+    assert_eq!(
+        r("wach kayn chi wahed li m3ettel"),
+        call("query_impayes", json!({}))
+    );
+    assert_eq!(
+        r("rapport 2024 en pdf svp"),
+        call("rapport_financier", json!({"annee": 2024}))
+    );
+    assert_eq!(
+        owner("wach rani m3ettel f lkhlass?"),
+        call("solde_copro", json!({}))
+    );
+    assert_eq!(owner("suis-je à jour ?"), call("solde_copro", json!({})));
+    assert_eq!(
+        owner("nous avons un trop-perçu ?"),
+        call("solde_copro", json!({}))
+    );
+    assert_eq!(
+        owner("المبلغ المتبقي ديالي"),
+        call("solde_copro", json!({}))
+    );
+    // Words that change the meaning still go to the LLM.
+    assert_eq!(r("les impayés par e-mail à tout le monde"), Route::Llm);
+    assert_eq!(r("envoie le rapport par mail"), Route::Llm);
+    assert_eq!(r("le taux des impayés"), Route::Llm);
+    assert_eq!(r("le solde de l'appel de fonds"), Route::Llm);
+    assert_eq!(r("convoque l'AG pour les impayés"), Route::Llm);
+    assert_eq!(r("pourquoi autant d'impayés ?"), Route::Llm);
+}
+
+#[test]
+fn owners_own_payment_questions() {
+    let owner = |t: &str| route_pure(t, Role::Coproprietaire, &[], None);
+    for text in [
+        "mon chèque de la semaine passée a été encaissé ?",
+        "my wire from last month, did you get it?",
+        "siftt lflouss lbareh, wach tsajlo?",
+        "mon virement de 1500,00 est passé ?",
+        "wach wslatkom lkhlass dyali?",
+        "بغيت نشوف الاداءات ديالي",
+    ] {
+        assert_eq!(owner(text), call("solde_copro", json!({})), "{text}");
+    }
+    // "mot de passe" is not "passé".
+    assert_eq!(owner("j'ai oublié mon mot de passe"), Route::Llm);
+}
+
+#[test]
+fn reports_by_other_names() {
+    let r = |t: &str| route_pure(t, Role::Gestionnaire, &[], None);
+    for (text, args) in [
+        ("les comptes de l'exercice 2024", json!({"annee": 2024})),
+        ("le résultat de cette année", json!({"annee": 2026})),
+        (
+            "quel est le taux de recouvrement l'an dernier",
+            json!({"annee": 2025}),
+        ),
+        ("prévisionnel vs réalisé 2026", json!({"annee": 2026})),
+        ("spending breakdown for last year", json!({"annee": 2025})),
+        ("budget vs actuals 2024", json!({"annee": 2024})),
+        ("chhal srafna had l3am?", json!({"annee": 2026})),
+        ("شحال صرفتو العام اللي فات", json!({"annee": 2025})),
+        ("الحصيله الماليه ديال 2024", json!({"annee": 2024})),
+        ("les dépassements du budget pour l'assemblée", json!({})),
+    ] {
+        assert_eq!(r(text), call("rapport_financier", args), "{text}");
+    }
+}
+
+#[test]
+fn amount_and_delay_filters() {
+    let r = |t: &str| route_pure(t, Role::Gestionnaire, &[], None);
+    assert_eq!(
+        r("who owes over 2,500 MAD?"),
+        call("query_impayes", json!({"montant_min": "2500"}))
+    );
+    assert_eq!(
+        r("owners owing above 7 000 dh"),
+        call("query_impayes", json!({"montant_min": "7000"}))
+    );
+    assert_eq!(
+        r("les impayés au-delà de 3000 DH"),
+        call("query_impayes", json!({"montant_min": "3000"}))
+    );
+    assert_eq!(
+        r("chkoun 3lih aktar mn 8000 dh"),
+        call("query_impayes", json!({"montant_min": "8000"}))
+    );
+    assert_eq!(
+        r("arrears older than 60 days"),
+        call("query_impayes", json!({"jours_retard_min": 60}))
+    );
+    assert_eq!(
+        r("li m3ettlin ktar mn 45 youm"),
+        call("query_impayes", json!({"jours_retard_min": 45}))
+    );
+}
+
+#[test]
+fn invoice_periods() {
+    let r = |t: &str| route_pure(t, Role::Comptable, &[], None);
+    assert_eq!(
+        r("factures d'eau de mars 2026"),
+        call(
+            "list_factures",
+            json!({"categorie": "eau", "du": "2026-03-01", "au": "2026-03-31"})
+        )
+    );
+    assert_eq!(
+        r("factures reçues en février"),
+        call(
+            "list_factures",
+            json!({"du": "2026-02-01", "au": "2026-02-28"})
+        )
+    );
+    assert_eq!(
+        r("invoices since March 2025"),
+        call("list_factures", json!({"du": "2025-03-01"}))
+    );
+    assert_eq!(
+        r("factures à partir du 15 décembre"),
+        call("list_factures", json!({"du": "2025-12-15"}))
+    );
+    assert_eq!(
+        r("invoices we still have to pay"),
+        call("list_factures", json!({"statut": "validee"}))
+    );
+    assert_eq!(
+        r("invoices still to be paid"),
+        call("list_factures", json!({"statut": "validee"}))
+    );
+    assert_eq!(
+        r("الفواتير اللي خاصنا نخلصو"),
+        call("list_factures", json!({"statut": "validee"}))
+    );
+    assert_eq!(
+        r("factures de nettoyage depuis le 1er juin"),
+        call(
+            "list_factures",
+            json!({"categorie": "nettoyage", "du": "2026-06-01"})
+        )
+    );
+    // A month does not filter the impayés.
+    assert_eq!(r("impayés d'octobre 2026"), Route::Llm);
+}
+
+#[test]
+fn follow_ups_keep_what_was_asked() {
+    let staff = Role::Comptable;
+    let solde = Previous {
+        tool: "solde_copro".into(),
+        args: json!({"coproprietaire": "Karim Slaoui"}),
+    };
+    assert_eq!(
+        route_pure("et son historique ?", staff, &[], Some(&solde)),
+        call("solde_copro", json!({"coproprietaire": "Karim Slaoui"}))
+    );
+    let impayes = Previous {
+        tool: "query_impayes".into(),
+        args: json!({"residence": "Résidence Agdal Parc"}),
+    };
+    assert_eq!(
+        route_pure(
+            "uniquement au-dessus de 2000 dh",
+            staff,
+            &[],
+            Some(&impayes)
+        ),
+        call(
+            "query_impayes",
+            json!({"residence": "Résidence Agdal Parc", "montant_min": "2000"})
+        )
+    );
+    let rapport = Previous {
+        tool: "rapport_financier".into(),
+        args: json!({"annee": 2026}),
+    };
+    assert_eq!(
+        route_pure("and the previous year?", staff, &[], Some(&rapport)),
+        call("rapport_financier", json!({"annee": 2025}))
+    );
+    let factures = Previous {
+        tool: "list_factures".into(),
+        args: json!({"statut": "validee"}),
+    };
+    assert_eq!(
+        route_pure(
+            "seulement celles de Lydec",
+            staff,
+            &[("lydec", "fournisseur", "Lydec")],
+            Some(&factures)
+        ),
+        call(
+            "list_factures",
+            json!({"statut": "validee", "fournisseur": "Lydec"})
+        )
+    );
+}
+
+#[test]
+fn the_syndic_paying_its_suppliers_is_the_invoices() {
+    let r = |t: &str, names: &[(&str, &str, &str)]| route_pure(t, Role::Comptable, names, None);
+    assert_eq!(
+        r(
+            "combien nous avons réglé à Lydec ?",
+            &[("lydec", "fournisseur", "Lydec")]
+        ),
+        call(
+            "list_factures",
+            json!({"fournisseur": "Lydec", "statut": "payee"})
+        )
+    );
+    assert_eq!(
+        r(
+            "what did we pay Otis in 2025?",
+            &[("otis", "fournisseur", "Otis Maroc")]
+        ),
+        call(
+            "list_factures",
+            json!({"fournisseur": "Otis Maroc", "statut": "payee",
+                   "du": "2025-01-01", "au": "2025-12-31"})
+        )
+    );
+}

@@ -382,6 +382,19 @@ impl Tenant {
         .await?)
     }
 
+    /// The distinct words (folded) of the names and cities of the résidences (only `only` when
+    /// given): what an Arabic-script word is compared with, by its consonants.
+    pub async fn residence_words(&mut self, only: Option<i64>) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT DISTINCT w FROM (SELECT unnest({RESIDENCE_WORDS}) AS w FROM residences r
+                                    WHERE $1::bigint IS NULL OR r.id = $1) x
+             WHERE length(w) >= 3 LIMIT 5000"
+        )))
+        .bind(only)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
     /// The distinct name words (folded) of résidences (with cities), co-owners and suppliers that
     /// start like one of `prefixes` (two letters): candidates to correct a typo in a name.
     pub async fn name_words_starting(&mut self, prefixes: &[String]) -> Result<Vec<String>> {
