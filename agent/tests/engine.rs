@@ -650,3 +650,20 @@ async fn smuggled_calls_of_a_co_owner_are_refused() {
     assert!(report.refused);
     assert_eq!(tables(&events), 0);
 }
+
+/// Found by the evaluation: "-500 DH" was read as 500 and a payment was prepared.
+#[tokio::test]
+async fn a_negative_payment_is_refused_and_nothing_is_prepared() {
+    let h = harness(vec![]).await;
+    let g = h.caller("comptable@atlas-syndic.ma").await;
+    let (report, events) = h
+        .ask(&g, "enregistre un paiement de -500 DH pour Omar Lahlou")
+        .await;
+    assert!(report.pending.is_none(), "{}", report.answer);
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Outbound::Confirmation { .. }))
+    );
+    assert!(text_of(&events).contains("positif"), "{}", text_of(&events));
+}

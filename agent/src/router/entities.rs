@@ -476,6 +476,11 @@ fn number_at(
     let Some((value, suffix)) = number(&text) else {
         return i + 1;
     };
+    let negative = i > 0 && tokens[i - 1].raw == "-";
+    if negative {
+        used[i - 1] = true;
+    }
+    let value = if negative { -value } else { value };
     let (unit_word, end) = if suffix.is_empty() {
         match tokens.get(j).map(|t| t.norm.as_str()).and_then(unit) {
             Some(u) => (Some(u), j + 1),
@@ -791,6 +796,7 @@ mod tests {
             ("2,5k dh", dec!(2500)),
             ("1 200 000 DH", dec!(1200000)),
             ("500 درهم", dec!(500)),
+            ("-500 DH", dec!(-500)),
         ];
         for (text, value) in table {
             assert_eq!(entities(text).amounts, vec![money(value, false)], "{text}");

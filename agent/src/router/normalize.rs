@@ -66,6 +66,11 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
         if matches!(c, '>' | '+') {
             pieces.push(c.to_string());
         }
+        // A minus sign before a number ("-500 DH") is kept: a negative amount must be refused,
+        // not read as positive.
+        if matches!(c, '-' | '\u{2212}') && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit()) {
+            pieces.push("-".into());
+        }
     }
     if !current.is_empty() {
         pieces.push(current);
@@ -73,7 +78,9 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
     let mut tokens = Vec::with_capacity(pieces.len());
     for piece in pieces {
         // Words joined by punctuation without digits are separate words ("relance-les", "M.Lahlou").
-        if !piece.chars().any(|c| c.is_ascii_digit()) && piece.chars().any(joiner) {
+        if piece == "-" {
+            tokens.push(token(&piece));
+        } else if !piece.chars().any(|c| c.is_ascii_digit()) && piece.chars().any(joiner) {
             for part in piece.split(joiner).filter(|p| !p.is_empty()) {
                 tokens.push(token(part));
             }
