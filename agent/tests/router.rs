@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 use std::time::Instant;
 use wakil_agent::router::{Intent, Lang, Previous, Route, route};
-use wakil_schema::testing::{DEMO_TODAY, Template, TestDb, fresh};
+use wakil_schema::testing::{DEMO_TODAY, Template, TestDb, demo_clock, fresh};
 use wakil_schema::{Caller, Canal};
 
 async fn caller(db: &TestDb, email: &str) -> Caller {
@@ -146,12 +146,9 @@ async fn staff_requests_with_names() {
             ),
         ),
         (
+            // A shared surname on a read: the tool lists the candidates itself.
             "solde de Lahlou",
-            Route::Ask(
-                "Plusieurs copropriétaires s'appellent Lahlou : Hassan Lahlou (305), \
-                 Khadija Lahlou (A41), Omar Lahlou (B21, P05). Lequel ?"
-                    .into(),
-            ),
+            call("solde_copro", json!({"coproprietaire": "Lahlou"})),
         ),
         (
             "Lahlou a payé 2000 dh",
@@ -182,12 +179,9 @@ async fn staff_requests_with_names() {
             ),
         ),
         (
+            // A typo corrected to a shared surname: the read tool asks which one.
             "combien doit M. Mernisi ?",
-            Route::Ask(
-                "Plusieurs copropriétaires s'appellent Mernissi : Anas Mernissi (B44, P06), \
-                 Latifa Mernissi (105). Lequel ?"
-                    .into(),
-            ),
+            call("solde_copro", json!({"coproprietaire": "Mernissi"})),
         ),
         (
             "unpaid above 1000 dh in Casablanca",
@@ -198,7 +192,11 @@ async fn staff_requests_with_names() {
         ),
         // Two résidences, Arabic-script names, words nobody can place: the LLM.
         ("impayés Gueliz et Agdal", Route::Llm),
-        ("شكون ما خلصش فأكدال", Route::Llm),
+        // An Arabic-script résidence name, matched by its consonants.
+        (
+            "شكون ما خلصش فأكدال",
+            call("query_impayes", json!({"residence": AGDAL})),
+        ),
         ("solde de la résidence Agdal", Route::Llm),
         ("impayés du gardien Brahim", Route::Llm),
         ("quelle est la météo à Agdal ?", Route::Llm),
@@ -240,11 +238,21 @@ async fn ambiguous_lots_and_president_scope() {
     let p = caller(&db, "president.gueliz@atlas-syndic.ma").await;
     assert_eq!(
         routed(&db, &p, "solde de Lahlou", None).await,
-        Route::Ask(
-            "Plusieurs copropriétaires s'appellent Lahlou : Khadija Lahlou (A41), Omar Lahlou (B21, P05). Lequel ?"
-                .into()
-        )
+        call("solde_copro", json!({"coproprietaire": "Lahlou"}))
     );
+    // … and the tool asks among the président's owners only.
+    let ctx = wakil_tools::ToolContext::new(db.store.clone(), demo_clock());
+    let asked = wakil_tools::find("solde_copro")
+        .unwrap()
+        .call(&ctx, &p, json!({"coproprietaire": "Lahlou"}))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        asked.contains("Khadija Lahlou") && asked.contains("Omar Lahlou"),
+        "{asked}"
+    );
+    assert!(!asked.contains("Hassan"), "{asked}");
     assert_eq!(
         routed(&db, &p, "impayés Agdal", None).await,
         call("query_impayes", json!({"residence": AGDAL}))
