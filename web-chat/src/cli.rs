@@ -82,11 +82,15 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
-    /// Measure query_impayes for one résidence (latency percentiles and EXPLAIN ANALYZE).
+    /// Measure query_impayes for one résidence (latency percentiles and EXPLAIN ANALYZE), or
+    /// with --question a whole fast-path turn (router, tool, conversation and audit writes).
     Bench {
         /// Résidence (name or id); default: the first of the caller's.
         #[arg(long)]
         residence: Option<String>,
+        /// A message answered by the fast path, timed end to end without the LLM.
+        #[arg(long, conflicts_with = "residence")]
+        question: Option<String>,
         /// E-mail of the user to run as.
         #[arg(long = "as", value_name = "EMAIL")]
         as_user: String,
@@ -273,8 +277,20 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
         }
         Command::Bench {
             residence,
+            question: Some(question),
             as_user,
             runs,
+        } if residence.is_none() => {
+            let (ctx, caller) = session(cli, db, as_user).await?;
+            let outcome = converse::bench_turn(ctx.clone(), caller, question, *runs).await;
+            ctx.store.close().await;
+            outcome?;
+        }
+        Command::Bench {
+            residence,
+            as_user,
+            runs,
+            ..
         } => bench(cli, db, residence.as_deref(), as_user, *runs).await?,
         Command::Ask {
             question,
@@ -379,21 +395,13 @@ async fn bench(
         times.push(start.elapsed().as_secs_f64() * 1000.0);
         lines = r.output["nombre_lignes"].as_u64().unwrap_or(0);
     }
-    times.sort_by(f64::total_cmp);
-    let pct = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
     out!(
         "query_impayes — {} (id {}), syndic de {residences} résidences, {lines} lignes, {} exécutions",
         res.nom,
         res.id,
         times.len()
     );
-    out!(
-        "latence (ms) : p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}",
-        pct(0.5),
-        pct(0.95),
-        pct(0.99),
-        pct(1.0)
-    );
+    out!("{}", converse::percentiles(times));
     let mut t = ctx.store.tenant_read(caller.syndic_id).await?;
     let plan = t
         .explain_impayes(

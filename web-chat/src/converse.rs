@@ -127,6 +127,60 @@ fn print_calls(report: &TurnReport) {
     }
 }
 
+/// Times a whole fast-path turn (`wakil bench --question`): router, tool, and the writes of the
+/// conversation and the audit log.
+pub async fn bench_turn(
+    ctx: ToolContext,
+    caller: Caller,
+    question: &str,
+    runs: usize,
+) -> Result<()> {
+    let agent = Agent::new(ctx, None, AgentConfig::from_env());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut times = Vec::with_capacity(runs);
+    let mut last = None;
+    for _ in 0..runs.max(1) {
+        let inbound = Inbound {
+            caller: caller.clone(),
+            text: question.to_string(),
+            conversation: None,
+        };
+        let start = std::time::Instant::now();
+        let report = agent.handle(inbound, &tx).await?;
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+        while rx.try_recv().is_ok() {}
+        last = Some(report);
+    }
+    if let Some(r) = last {
+        let tools: Vec<&str> = r.calls.iter().map(|c| c.tool.as_str()).collect();
+        println!(
+            "« {question} » — {:?}, outils {tools:?}, {} tours",
+            r.path,
+            times.len()
+        );
+    }
+    println!("{}", percentiles(times));
+    Ok(())
+}
+
+/// "latence (ms) : p50 … p95 … p99 … max …".
+pub fn percentiles(mut times: Vec<f64>) -> String {
+    times.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        times
+            .get(((times.len().max(1) - 1) as f64 * p).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    format!(
+        "latence (ms) : p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}",
+        pct(0.5),
+        pct(0.95),
+        pct(0.99),
+        pct(1.0)
+    )
+}
+
 pub async fn eval(
     data_dir: &Path,
     mode: EvalMode,
