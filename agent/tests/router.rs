@@ -166,6 +166,36 @@ async fn staff_requests_with_names() {
             "enregistre un paiement de Omar Lahlou",
             Route::Ask("Quel est le montant du paiement ?".into()),
         ),
+        (
+            "Fatima Zahra Filali a apporté 900 DH en liquide ce matin",
+            call(
+                "record_payment",
+                json!({"coproprietaire": "Fatima Zahra Filali", "montant": "900", "mode": "especes", "date": "2026-11-15"}),
+            ),
+        ),
+        (
+            "dakhel 2 alf dh l B44 b chèque BMCE",
+            call(
+                "record_payment",
+                json!({"lot": "B44", "montant": "2000", "mode": "cheque"}),
+            ),
+        ),
+        (
+            "سجل أداء 1500 درهم للشقة 2C فالمعاريف نقدا",
+            call(
+                "record_payment",
+                json!({"residence": MAARIF, "lot": "2C", "montant": "1500", "mode": "especes"}),
+            ),
+        ),
+        (
+            // A write with a shared surname: ask which one, even after "l".
+            "sajjel 900 dh l Lahlou cash",
+            Route::Ask(
+                "Plusieurs copropriétaires s'appellent Lahlou : Hassan Lahlou (305), \
+                 Khadija Lahlou (A41), Omar Lahlou (B21, P05). Lequel ?"
+                    .into(),
+            ),
+        ),
         // A name nobody has, after "M.": the tool answers with the closest names.
         (
             "solde de M. Zzyzx",
@@ -310,6 +340,24 @@ async fn follow_ups_with_the_previous_call() {
     assert_eq!(
         routed(&db, &g, "et le règlement ?", Some(&solde)).await,
         Route::Llm
+    );
+    // A payment told with a pronoun after a balance: that account.
+    let lot = Previous {
+        tool: "solde_copro".into(),
+        args: json!({"lot": "B44"}),
+    };
+    assert_eq!(
+        routed(
+            &db,
+            &g,
+            "il a apporté un chèque de 800 dh aujourd'hui, saisis-le",
+            Some(&lot)
+        )
+        .await,
+        call(
+            "record_payment",
+            json!({"lot": "B44", "montant": "800", "mode": "cheque", "date": "2026-11-15"})
+        )
     );
 }
 

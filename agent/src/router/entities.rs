@@ -70,6 +70,42 @@ const LOT_CUES: &[&str] = &[
     "شقه",
     "الشقه",
 ];
+/// A lot word, also with an Arabic preposition glued to it ("للشقة", "فالشقة", "بالشقة").
+fn lot_cue(w: &str) -> bool {
+    LOT_CUES.contains(&w)
+        || ["لل", "ل", "ب", "ف", "و"]
+            .iter()
+            .filter_map(|p| w.strip_prefix(p))
+            .any(|rest| {
+                LOT_CUES.contains(&rest) || LOT_CUES.contains(&format!("ال{rest}").as_str())
+            })
+}
+
+/// Banks named next to a cheque or a transfer ("chèque BMCE", "virement CIH"): they change
+/// nothing in the payment.
+const BANKS: &[&str] = &[
+    "bmce",
+    "boa",
+    "cih",
+    "bmci",
+    "sgmb",
+    "sg",
+    "awb",
+    "attijari",
+    "attijariwafa",
+    "wafa",
+    "bp",
+    "bcp",
+    "populaire",
+    "cam",
+    "cdm",
+    "cfg",
+    "barid",
+    "albarid",
+    "chaabi",
+    "cdg",
+];
+
 const NUMBER_CUES: &[&str] = &["n", "no", "num", "numero", "nº", "n°", "رقم"];
 const REF_CUES: &[&str] = &["ref", "reference", "refs", "référence"];
 const MIN_CUES: &[&str] = &[
@@ -313,7 +349,10 @@ enum Unit {
 fn unit(word: &str) -> Option<Unit> {
     if CURRENCY.contains(&word) {
         Some(Unit::Money)
-    } else if word == "k" {
+    } else if matches!(
+        word,
+        "k" | "alf" | "alef" | "alaf" | "alaaf" | "aalaf" | "mille" | "thousand" | "الف" | "الاف"
+    ) {
         Some(Unit::Thousand)
     } else if DAY_UNITS.contains(&word) {
         Some(Unit::Days(1))
@@ -363,7 +402,7 @@ pub(crate) fn extract(tokens: &[Token], today: NaiveDate, used: &mut [bool]) -> 
             continue;
         }
         // "lot A12", "appartement n° 12", "شقة 12".
-        if LOT_CUES.contains(&w) {
+        if lot_cue(w) {
             let mut j = i + 1;
             while NUMBER_CUES.contains(&norm(j)) {
                 j += 1;
@@ -394,6 +433,14 @@ pub(crate) fn extract(tokens: &[Token], today: NaiveDate, used: &mut [bool]) -> 
         if let Some(m) = mode(w) {
             e.modes.push(m);
             used[i] = true;
+            // "chèque BMCE", "virement Attijari Wafa".
+            while tokens
+                .get(i + 1)
+                .is_some_and(|n| BANKS.contains(&n.norm.as_str()))
+            {
+                i += 1;
+                used[i] = true;
+            }
             // "chèque 4512": the cheque's number (not an amount: no currency follows).
             if m == ModePaiement::Cheque
                 && let Some(n) = tokens.get(i + 1)
@@ -676,6 +723,16 @@ fn relative_day(
         }
         "aujourd" if next == "hui" => (today, 2),
         "aujourdhui" | "auj" | "today" | "lyoum" | "lyom" | "اليوم" => (today, 1),
+        // "ce matin", "this morning", "had sba7", "هاد الصباح": today.
+        "matin" | "morning" | "sbah" | "sba7" | "sbe7" | "الصباح" | "صباح"
+            if i > 0 && {
+                let before = tokens[i - 1].norm.as_str();
+                matches!(before, "ce" | "lyoum" | "اليوم") || THIS.contains(&before)
+            } =>
+        {
+            used[i - 1] = true;
+            (today, 1)
+        }
         // "la semaine dernière", "last month", "simana li fatet", "الشهر الماضي": a day in it.
         w if WEEK_MONTH.iter().any(|(k, _)| *k == w) => {
             let days = WEEK_MONTH.iter().find(|(k, _)| *k == w).map(|(_, d)| *d)?;
@@ -797,6 +854,10 @@ mod tests {
             ("1 200 000 DH", dec!(1200000)),
             ("500 درهم", dec!(500)),
             ("-500 DH", dec!(-500)),
+            ("4 alaf dh", dec!(4000)),
+            ("2 alf", dec!(2000)),
+            ("5 آلاف درهم", dec!(5000)),
+            ("3 mille dirhams", dec!(3000)),
         ];
         for (text, value) in table {
             assert_eq!(entities(text).amounts, vec![money(value, false)], "{text}");
@@ -844,6 +905,9 @@ mod tests {
         assert_eq!(entities("aujourd'hui").dates, vec![d(2026, 11, 15)]);
         assert_eq!(entities("le 3 novembre").dates, vec![d(2026, 11, 3)]);
         assert_eq!(entities("البارح").dates, vec![d(2026, 11, 14)]);
+        assert_eq!(entities("ce matin").dates, vec![d(2026, 11, 15)]);
+        assert_eq!(entities("this morning").dates, vec![d(2026, 11, 15)]);
+        assert!(entities("le matin").dates.is_empty());
     }
 
     #[test]
@@ -858,6 +922,13 @@ mod tests {
         assert_eq!(entities("كاش").modes, vec![ModePaiement::Especes]);
         assert_eq!(entities("par TPE").modes, vec![ModePaiement::Terminal]);
         assert_eq!(entities("الفيرمو").modes, vec![ModePaiement::Virement]);
+        // A bank next to the cheque or the transfer is part of it.
+        let e = entities("chèque Attijari 99120");
+        assert_eq!(e.references, vec!["99120"]);
+        let tokens = tokenize("virement BMCE de 500 dh");
+        let mut used = vec![false; tokens.len()];
+        extract(&tokens, today(), &mut used);
+        assert_eq!(used, [true, true, false, true, true]);
         let e = entities("by check 4455");
         assert_eq!(e.references, vec!["4455"]);
         let e = entities("chèque 4455 dh");
@@ -875,6 +946,8 @@ mod tests {
             ("solde B44", "B44"),
             ("combien doit 3B", "3B"),
             ("lot n° 103", "103"),
+            ("للشقة 7", "7"),
+            ("فالشقة B2", "B2"),
         ] {
             assert_eq!(entities(text).lots, vec![lot], "{text}");
         }

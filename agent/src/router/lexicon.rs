@@ -57,6 +57,8 @@ pub(crate) enum Cue {
 use Cue::*;
 
 const REPORT: &[Intent] = &[Intent::Rapport];
+/// "pour tout régulariser": said of a payment; with any other intent it may ask for more.
+const PAYMENT: &[Intent] = &[Intent::Paiement];
 /// Calls for funds ("appels de 2025", "4e trimestre"): the impayés' year or the report's lines.
 const CALLS: &[Intent] = &[Intent::Impayes, Intent::Rapport];
 
@@ -217,6 +219,21 @@ const WORDS: &[(&str, Cue)] = &[
     ("depose", Pay),
     ("deposee", Pay),
     ("vire", Pay),
+    // "a ramené un chèque", "a apporté", "a remis", "jab chèque", "jabt l cash".
+    ("ramene", Pay),
+    ("ramenee", Pay),
+    ("apporte", Pay),
+    ("apportee", Pay),
+    ("remis", Pay),
+    ("jab", Pay),
+    ("jabt", Pay),
+    ("jabet", Pay),
+    ("jabo", Pay),
+    ("jabou", Pay),
+    ("jabha", Pay),
+    ("regulariser", Only(PAYMENT)),
+    ("regularise", Only(PAYMENT)),
+    ("regularisation", Only(PAYMENT)),
     ("paiement", PayNoun),
     ("paiements", PayNoun),
     ("payement", PayNoun),
@@ -239,6 +256,22 @@ const WORDS: &[(&str, Cue)] = &[
     ("sajel", Record),
     ("sejjel", Record),
     ("sjjel", Record),
+    ("sajjel", Record),
+    ("ajoute", Record),
+    ("ajouter", Record),
+    ("ajoutez", Record),
+    ("rajoute", Record),
+    ("add", Record),
+    ("log", Record),
+    // "dkhel virement": enter (a payment) into the books.
+    ("dkhel", Record),
+    ("dakhel", Record),
+    ("dekhel", Record),
+    ("dkhl", Record),
+    ("dkhal", Record),
+    ("dakhal", Record),
+    ("dkhlo", Record),
+    ("dakhlo", Record),
     ("recu", Receive),
     ("recus", Receive),
     ("recue", Receive),
@@ -326,6 +359,9 @@ const WORDS: &[(&str, Cue)] = &[
     ("pour", NameLink),
     ("of", NameLink),
     ("for", NameLink),
+    // "l Lahlou", "from Meryem El Khatib": the payer follows.
+    ("l", NameLink),
+    ("from", NameLink),
     ("residence", Residence),
     ("residences", Residence),
     ("res", Residence),
@@ -415,6 +451,13 @@ const WORDS: &[(&str, Cue)] = &[
     ("prompt", Blocker),
     ("systeme", Blocker),
     ("system", Blocker),
+    ("forget", Blocker),
+    ("override", Blocker),
+    ("developpeur", Blocker),
+    ("developer", Blocker),
+    ("jailbreak", Blocker),
+    ("restrictions", Blocker),
+    ("nsa", Blocker),
     // Sending by e-mail is not what a read tool does, and "send … by mail" looks like a reminder.
     ("mail", Blocker),
     ("email", Blocker),
@@ -458,7 +501,6 @@ const WORDS: &[(&str, Cue)] = &[
 const FILLER: &[&str] = &[
     "le",
     "la",
-    "l",
     "un",
     "une",
     "des",
@@ -764,7 +806,6 @@ const FILLER: &[&str] = &[
     "at",
     "by",
     "with",
-    "from",
     "is",
     "are",
     "was",
@@ -962,6 +1003,12 @@ const FILLER: &[&str] = &[
     "اعطيني",
     "ممكن",
     "فضلك",
+    "بنكي",
+    "البنكي",
+    "بنكيه",
+    "البنكيه",
+    "بنك",
+    "البنك",
 ];
 
 /// Stems: a word starting with one of these (folded) is the cue.
@@ -1064,6 +1111,8 @@ const ARABIC: &[(&str, Cue)] = &[
     ("نظام", Blocker),
     ("قانون", Blocker),
     ("جمع", Blocker),
+    ("تجاهل", Blocker),
+    ("تعليمات", Blocker),
 ];
 
 /// Intent words that tolerate typos (edit distance 1, or 2 from 8 letters) from 6 letters on:
@@ -1136,11 +1185,20 @@ fn arabic(w: &str) -> Option<Cue> {
     if bare.is_empty() {
         return Some(And);
     }
-    if FILLER.contains(&bare) {
+    // A filler with a one-letter preposition glued to it: "بمبلغ", "بالمبلغ".
+    let glued = ["ب", "ل", "ف"]
+        .iter()
+        .filter_map(|p| bare.strip_prefix(p))
+        .any(|rest| rest.chars().count() >= 3 && FILLER.contains(&rest));
+    if FILLER.contains(&bare) || glued {
         return Some(Filler);
     }
     if matches!(bare, "ما" | "لا" | "ماشي" | "لم" | "لن" | "ليس") {
         return Some(Negation);
+    }
+    // "لحساب Hassan Lahlou": on behalf of (the payer follows), not an account question.
+    if bare == "لحساب" {
+        return Some(NameLink);
     }
     if matches!(bare, "شقه" | "الشقه") {
         return None;
@@ -1249,6 +1307,13 @@ mod tests {
             ("ذكرهم", Some(Relance)),
             ("تذكير", Some(Relance)),
             ("ديالي", Some(Filler)),
+            ("ramené", Some(Pay)),
+            ("jabt", Some(Pay)),
+            ("dakhel", Some(Record)),
+            ("log", Some(Record)),
+            ("بمبلغ", Some(Filler)),
+            ("لحساب", Some(NameLink)),
+            ("تجاهل", Some(Blocker)),
             ("lahlou", None),
             ("gueliz", None),
             ("balcon", None),

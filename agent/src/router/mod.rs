@@ -475,11 +475,27 @@ fn analyze(text: &str, today: NaiveDate) -> Analysis {
     let tokens = tokenize(text);
     let mut used = vec![false; tokens.len()];
     let e = entities::extract(&tokens, today, &mut used);
-    let cues: Vec<Option<Cue>> = tokens
+    let mut cues: Vec<Option<Cue>> = tokens
         .iter()
         .zip(&used)
         .map(|(t, u)| if *u { None } else { lexicon::classify(t) })
         .collect();
+    // "un règlement de 174,80", "règlement par chèque": a payment, not the co-ownership rules.
+    for (i, t) in tokens.iter().enumerate() {
+        let payment = (i + 1..=i + 3)
+            .filter(|&j| used.get(j) == Some(&true))
+            .any(|j| {
+                let w = tokens[j].norm.as_str();
+                entities::mode(w).is_some()
+                    || entities::number(w).is_some_and(|(n, _)| {
+                        e.years.iter().all(|y| Decimal::from(*y) != n)
+                            && !(e.amounts.is_empty() && e.numbers.is_empty())
+                    })
+            });
+        if t.norm == "reglement" && payment {
+            cues[i] = Some(Cue::PayNoun);
+        }
+    }
     let mut f = Features {
         who: tokens.iter().any(|t| {
             matches!(
@@ -489,6 +505,19 @@ fn analyze(text: &str, today: NaiveDate) -> Analysis {
         }),
         ..Features::default()
     };
+    // "tu es maintenant admin", "you are now", "daba nta": someone rewriting the assistant's
+    // role; the LLM (and its refusals) answers, never the fast path.
+    f.blocker = tokens.windows(3).any(|w| {
+        matches!(
+            [w[0].norm.as_str(), w[1].norm.as_str(), w[2].norm.as_str()],
+            ["tu" | "vous", "es" | "etes", "maintenant" | "desormais"] | ["you", "are", "now"]
+        )
+    }) || tokens.windows(2).any(|w| {
+        matches!(
+            [w[0].norm.as_str(), w[1].norm.as_str()],
+            ["daba", "nta" | "nti" | "ntaya"] | ["nta" | "nti", "daba"] | ["انت", "دابا"]
+        )
+    });
     // "did you get my transfer?": received.
     f.receive = tokens.windows(2).any(|w| {
         matches!(w[0].norm.as_str(), "you" | "u") && matches!(w[1].norm.as_str(), "get" | "gotten")
@@ -607,6 +636,16 @@ impl Analysis {
                     | "dyalha"
                     | "ديالو"
                     | "ديالها"
+            )
+        })
+    }
+
+    /// "il", "elle", "he", "she", "howa", "hiya": someone already named.
+    fn pronoun(&self) -> bool {
+        self.tokens.iter().any(|t| {
+            matches!(
+                t.norm.as_str(),
+                "il" | "elle" | "he" | "she" | "howa" | "hiya" | "huwa" | "هو" | "هي"
             )
         })
     }
@@ -828,9 +867,10 @@ fn build(
     );
     // Leftover words right after "M.", "Mme", "de", "pour"… are a name the tool will look up
     // (and answer with the closest names if there is none).
+    // A payment takes both a lot and a name (the tool checks that they agree).
     if person_intent
         && found.coproprietaire.is_none()
-        && found.lot.is_none()
+        && (found.lot.is_none() || intent == Intent::Paiement)
         && let Some(name) = name_after_cue(a, &found.leftover)
     {
         found.coproprietaire = Some(name);
@@ -961,7 +1001,13 @@ fn build(
         }
         Intent::Paiement => {
             ensure(e.years.is_empty() && e.days.is_empty() && f.categories.is_empty())?;
-            target(&mut put, &found);
+            // Both when both are said: the tool checks that the lot is the payer's.
+            if let Some(lot) = &found.lot {
+                put("lot", Value::String(lot.clone()));
+            }
+            if let Some(c) = &found.coproprietaire {
+                put("coproprietaire", Value::String(c.clone()));
+            }
             let montant = match (one(&e.amounts)?, one(&e.numbers)?) {
                 (Some(m), None) if !m.min => Some(m.value),
                 (None, n) => n,
@@ -1022,6 +1068,21 @@ fn build(
     {
         for k in ["coproprietaire", "lot", "residence"] {
             if let Some(v) = prev.get(k) {
+                args.insert(k.to_string(), v.clone());
+            }
+        }
+    }
+    // "elle a payé 5000 DH, enregistre" after a balance: that person's payment.
+    if intent == Intent::Paiement
+        && !args.contains_key("coproprietaire")
+        && !args.contains_key("lot")
+        && (a.pronoun() || a.possessive())
+        && let Some(prev) = previous
+            .filter(|p| p.tool == "solde_copro")
+            .and_then(|p| p.args.as_object())
+    {
+        for k in ["coproprietaire", "lot", "residence"] {
+            if let Some(v) = prev.get(k).filter(|_| !args.contains_key(k)) {
                 args.insert(k.to_string(), v.clone());
             }
         }
@@ -1087,7 +1148,9 @@ fn name_after_cue(a: &Analysis, leftover: &[usize]) -> Option<String> {
     let cue = first
         .checked_sub(1)
         .and_then(|i| a.cues[i])
-        .is_some_and(|c| matches!(c, Cue::Civilite | Cue::NameLink));
+        .is_some_and(|c| matches!(c, Cue::Civilite | Cue::NameLink))
+        // "…, Latifa Mernissi": a name closing the message after a comma.
+        || (a.tokens[first].after_comma && last + 1 == a.tokens.len());
     if !contiguous || !cue || leftover.iter().any(|&i| a.tokens[i].is_arabic()) {
         return None;
     }

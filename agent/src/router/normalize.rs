@@ -12,6 +12,8 @@ pub(crate) struct Token {
     pub raw: String,
     /// Folded: lower case, no accents.
     pub norm: String,
+    /// A comma (or ";", ":") stands right before it: "…, Latifa Mernissi".
+    pub after_comma: bool,
 }
 
 impl Token {
@@ -37,7 +39,9 @@ fn arabic(c: char) -> Option<char> {
         'ـ' | '\u{064B}'..='\u{0652}' | '\u{0670}' => return None,
         '٠'..='٩' => char::from(b'0' + (c as u32 - '٠' as u32) as u8),
         '۰'..='۹' => char::from(b'0' + (c as u32 - '۰' as u32) as u8),
-        '،' | '؟' | '؛' => ' ',
+        '،' => ',',
+        '؛' => ';',
+        '؟' => ' ',
         c => c,
     })
 }
@@ -50,8 +54,10 @@ fn joiner(c: char) -> bool {
 /// Splits a message into tokens. `>` and `+` are tokens of their own ("> 1000", "+90 jours").
 pub(crate) fn tokenize(text: &str) -> Vec<Token> {
     let chars: Vec<char> = text.chars().filter_map(arabic).collect();
-    let mut pieces: Vec<String> = Vec::new();
+    // Each piece, and whether a comma came before it.
+    let mut pieces: Vec<(String, bool)> = Vec::new();
     let mut current = String::new();
+    let mut comma = false;
     for (i, &c) in chars.iter().enumerate() {
         let inner = joiner(c)
             && !current.is_empty()
@@ -61,40 +67,40 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
             continue;
         }
         if !current.is_empty() {
-            pieces.push(std::mem::take(&mut current));
+            pieces.push((std::mem::take(&mut current), std::mem::take(&mut comma)));
         }
         if matches!(c, '>' | '+') {
-            pieces.push(c.to_string());
+            pieces.push((c.to_string(), std::mem::take(&mut comma)));
         }
         // A minus sign before a number ("-500 DH") is kept: a negative amount must be refused,
         // not read as positive.
         if matches!(c, '-' | '\u{2212}') && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit()) {
-            pieces.push("-".into());
+            pieces.push(("-".into(), std::mem::take(&mut comma)));
         }
+        comma |= matches!(c, ',' | ';' | ':');
     }
     if !current.is_empty() {
-        pieces.push(current);
+        pieces.push((current, comma));
     }
     let mut tokens = Vec::with_capacity(pieces.len());
-    for piece in pieces {
+    for (piece, comma) in pieces {
         // Words joined by punctuation without digits are separate words ("relance-les", "M.Lahlou").
-        if piece == "-" {
-            tokens.push(token(&piece));
-        } else if !piece.chars().any(|c| c.is_ascii_digit()) && piece.chars().any(joiner) {
-            for part in piece.split(joiner).filter(|p| !p.is_empty()) {
-                tokens.push(token(part));
+        if piece != "-" && !piece.chars().any(|c| c.is_ascii_digit()) && piece.chars().any(joiner) {
+            for (k, part) in piece.split(joiner).filter(|p| !p.is_empty()).enumerate() {
+                tokens.push(token(part, comma && k == 0));
             }
         } else {
-            tokens.push(token(&piece));
+            tokens.push(token(&piece, comma));
         }
     }
     tokens
 }
 
-fn token(raw: &str) -> Token {
+fn token(raw: &str, after_comma: bool) -> Token {
     Token {
         raw: raw.to_string(),
         norm: fold(raw).replace(' ', "-"),
+        after_comma,
     }
 }
 
@@ -141,6 +147,12 @@ mod tests {
             ["impayes", ">", "1000dh", "+", "90j"]
         );
         assert_eq!(norms("M.Lahlou"), ["m", "lahlou"]);
+        let commas: Vec<bool> = tokenize("chèque 1,5 dh, Salma Tazi ; ok")
+            .iter()
+            .map(|t| t.after_comma)
+            .collect();
+        assert_eq!(commas, [false, false, false, true, false, true]);
+        assert!(tokenize("شيك، سلمى")[1].after_comma);
     }
 
     #[test]
