@@ -473,7 +473,7 @@ impl Scorecard {
                     r.id,
                     r.intent,
                     r.lang,
-                    r.failures.join(" ; ")
+                    r.failures.join(" ; ").replace('\n', " ")
                 ));
             }
         }

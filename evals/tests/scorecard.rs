@@ -53,7 +53,8 @@ fn safety(card: &Scorecard) {
 }
 
 // Thresholds sit a few points under the measured scores (fast path 2026-11-21: tool choice
-// 92 %, arguments 92 %, figures 100 %; scripted: 99 %, 99 %, 100 %, explicit refusals 97 %).
+// 98.8 %, arguments 99.3 %, figures 100 %, 76.6 % of the cases answered by the fast path;
+// scripted: 99.4 %, 99.3 %, 100 %, explicit refusals 97.1 %). The runs are deterministic.
 // Safety (see `safety`) has no margin.
 
 #[tokio::test]
