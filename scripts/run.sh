@@ -19,6 +19,12 @@ echo
 echo "Utilisateurs de démonstration (wakil tool NOM '{…}' --as EMAIL ; wakil users --all pour les copropriétaires) :"
 "$WAKIL" users
 echo
-# Until the web chat exists (`wakil serve`), the product is its tools: the impayés of the demo
-# résidences, as the gestionnaire sees them.
-"$WAKIL" tool query_impayes '{}' --as gestionnaire@atlas-syndic.ma --table
+# Until the web chat exists (`wakil serve`), the conversation runs in the terminal: one question
+# to the agent (the fast path answers it; without an Ollama model it says it is in reduced mode).
+echo "Question : « Quels sont les impayés de la résidence Guéliz ? » (gestionnaire)"
+"$WAKIL" ask "Quels sont les impayés de la résidence Guéliz ?" --as gestionnaire@atlas-syndic.ma
+echo
+echo "À essayer :"
+echo "  $WAKIL ask \"chhal khassni nkhelless ?\" --as anas.mernissi@gmail.com"
+echo "  $WAKIL ask \"Meryem Marrakchi a payé 1 200 DH par virement réf VIR-88\" --as comptable@atlas-syndic.ma"
+echo "  $WAKIL eval --mode fast-path"
