@@ -22,7 +22,9 @@ async fn main() -> std::process::ExitCode {
         Err(e) => match e.downcast_ref::<wakil_tools::ToolError>() {
             Some(user) if user.is_user_error() => {
                 eprintln!("{user}");
-                if let wakil_tools::ToolError::InvalidArgs(_) = user {
+                if let wakil_tools::ToolError::InvalidArgs(m) = user
+                    && m.starts_with("Arguments invalides")
+                {
                     eprintln!("Le schéma des arguments d'un outil : wakil tool NOM --schema.");
                 }
                 std::process::ExitCode::from(3)
