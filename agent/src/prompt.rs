@@ -18,12 +18,7 @@ pub fn tool_defs(tools: &[ToolSpec]) -> Vec<ToolDef> {
     tools
         .iter()
         .map(|t| {
-            let mut parameters = (t.args_schema)().to_value();
-            if let Some(map) = parameters.as_object_mut() {
-                // The model needs the shape, not the meta-schema.
-                map.remove("$schema");
-                map.remove("title");
-            }
+            let parameters = for_model((t.args_schema)().to_value());
             ToolDef {
                 name: t.name.to_string(),
                 description: match t.kind {
@@ -37,6 +32,75 @@ pub fn tool_defs(tools: &[ToolSpec]) -> Vec<ToolDef> {
             }
         })
         .collect()
+}
+
+/// A tool's argument schema as small models read it best: `$ref`s inlined, optional fields as
+/// their plain type (no `anyOf [T, null]`, no `["string", "null"]`), no meta-schema, title or
+/// null defaults. The tool still validates its arguments against the full schema.
+fn for_model(schema: serde_json::Value) -> serde_json::Value {
+    let defs = schema.get("$defs").cloned().unwrap_or_default();
+    simplify(schema, &defs, 0)
+}
+
+fn simplify(value: serde_json::Value, defs: &serde_json::Value, depth: usize) -> serde_json::Value {
+    use serde_json::Value;
+    let Value::Object(mut map) = value else {
+        return value;
+    };
+    if let Some(Value::String(r)) = map.get("$ref")
+        && depth < 8
+        && let Some(target) = r.strip_prefix("#/$defs/").and_then(|name| defs.get(name))
+    {
+        let mut inlined = simplify(target.clone(), defs, depth + 1);
+        if let (Value::Object(inner), Some(description)) = (&mut inlined, map.get("description")) {
+            inner.insert("description".into(), description.clone());
+        }
+        return inlined;
+    }
+    for key in ["$schema", "title", "$defs"] {
+        map.remove(key);
+    }
+    if map.get("default") == Some(&Value::Null) {
+        map.remove("default");
+    }
+    // ["string", "null"] → "string".
+    if let Some(Value::Array(types)) = map.get("type") {
+        let kept: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+        if kept.len() == 1 {
+            map.insert("type".into(), kept[0].clone());
+        }
+    }
+    // anyOf [X, {type: null}] → X (keeping the field's description).
+    if let Some(Value::Array(options)) = map.get("anyOf") {
+        let kept: Vec<&Value> = options
+            .iter()
+            .filter(|o| o.get("type") != Some(&Value::String("null".into())))
+            .collect();
+        if kept.len() == 1 {
+            let mut only = simplify(kept[0].clone(), defs, depth + 1);
+            if let (Value::Object(inner), Some(description)) = (&mut only, map.get("description")) {
+                inner.insert("description".into(), description.clone());
+            }
+            return only;
+        }
+    }
+    Value::Object(
+        map.into_iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    Value::Object(_) => simplify(v, defs, depth + 1),
+                    Value::Array(items) => Value::Array(
+                        items
+                            .into_iter()
+                            .map(|i| simplify(i, defs, depth + 1))
+                            .collect(),
+                    ),
+                    other => other,
+                };
+                (k, v)
+            })
+            .collect(),
+    )
 }
 
 /// The rules of the conversation. Scope is enforced by the tools, not by this text; it is here so
@@ -114,6 +178,41 @@ pub fn activity_label(tool: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schemas_are_simplified_for_the_model() {
+        let spec = wakil_tools::find("list_factures").unwrap();
+        let schema = for_model((spec.args_schema)().to_value());
+        let text = schema.to_string();
+        assert!(
+            !text.contains("$ref") && !text.contains("$defs") && !text.contains("null"),
+            "{text}"
+        );
+        assert_eq!(schema["type"], "object");
+        assert_eq!(schema["properties"]["fournisseur"]["type"], "string");
+        let statut = &schema["properties"]["statut"];
+        assert!(
+            statut["enum"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|v| v == "validee"),
+            "{statut}"
+        );
+        assert!(
+            statut["description"].as_str().unwrap().contains("Statut"),
+            "{statut}"
+        );
+        // Every tool's simplified schema is still a JSON object schema.
+        for t in wakil_tools::catalog() {
+            assert_eq!(
+                for_model((t.args_schema)().to_value())["type"],
+                "object",
+                "{}",
+                t.name
+            );
+        }
+    }
 
     #[test]
     fn long_lists_are_cut_for_the_model() {
