@@ -426,3 +426,91 @@ async fn route_timing() {
         texts.len()
     );
 }
+
+/// Résidence names carrying numbers (added to the demo data of this test's own database): the
+/// number next to the name's words belongs to the name, not to an amount, a year or a delay;
+/// the name's words are found without reading every name, and the trigger keeps them.
+#[tokio::test]
+async fn numbers_in_residence_names() {
+    let db = fresh(Template::Demo).await;
+    for (nom, ville) in [
+        ("Résidence Al Amal 321", "El Jadida"),
+        ("Résidence Al Amal 32", "El Jadida"),
+        ("Résidence Al Amal 1", "El Jadida"),
+        ("Résidence Bab Al Bahr 321", "Casablanca"),
+        ("Immeuble 14", "Rabat"),
+    ] {
+        sqlx::query(
+            "INSERT INTO residences (syndic_id, nom, adresse, ville)
+             SELECT syndic_id, $1, 'Adresse', $2 FROM residences LIMIT 1",
+        )
+        .bind(nom)
+        .bind(ville)
+        .execute(&db.admin)
+        .await
+        .unwrap();
+    }
+    let g = caller(&db, "gestionnaire@atlas-syndic.ma").await;
+    const AMAL: &str = "Résidence Al Amal 321";
+    let cases: Vec<(&str, Route)> = vec![
+        (
+            "impayés de la résidence Al Amal 321",
+            call("query_impayes", json!({"residence": AMAL})),
+        ),
+        (
+            "impayés Al Amal 321 de plus de 90 jours",
+            call(
+                "query_impayes",
+                json!({"residence": AMAL, "jours_retard_min": 90}),
+            ),
+        ),
+        (
+            "rapport 2025 Al Amal 321",
+            call(
+                "rapport_financier",
+                json!({"residence": AMAL, "annee": 2025}),
+            ),
+        ),
+        (
+            "impayés immeuble 14",
+            call("query_impayes", json!({"residence": "Immeuble 14"})),
+        ),
+        (
+            "impayés Al Amal 32",
+            call(
+                "query_impayes",
+                json!({"residence": "Résidence Al Amal 32"}),
+            ),
+        ),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(routed(&db, &g, text, None).await, expected, "{text}");
+    }
+    // Without the number: which one? (Not the "1" of a name, nor the "El" of the city.)
+    let Route::Ask(q) = routed(&db, &g, "impayés Al Amal", None).await else {
+        panic!("a question");
+    };
+    assert!(
+        q.starts_with("Plusieurs résidences correspondent à « Al Amal » :")
+            && q.contains("Résidence Al Amal 321 (El Jadida)")
+            && !q.contains("Bab Al Bahr"),
+        "{q}"
+    );
+    // A renamed résidence is found by its new name only.
+    sqlx::query("UPDATE residences SET nom = 'Résidence Al Amal 322' WHERE nom = $1")
+        .bind(AMAL)
+        .execute(&db.admin)
+        .await
+        .unwrap();
+    assert_eq!(
+        routed(&db, &g, "impayés Al Amal 322", None).await,
+        call(
+            "query_impayes",
+            json!({"residence": "Résidence Al Amal 322"})
+        )
+    );
+    let Route::Call { args, .. } = routed(&db, &g, "impayés Bab Al Bahr 321", None).await else {
+        panic!("a call");
+    };
+    assert_eq!(args, json!({"residence": "Résidence Bab Al Bahr 321"}));
+}

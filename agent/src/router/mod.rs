@@ -110,7 +110,7 @@ pub async fn route(
     previous: Option<&Previous>,
 ) -> Result<Routed, StoreError> {
     let lang = detect_lang(text);
-    let a = analyze(text, today);
+    let mut a = analyze(text, today, &[]);
     let staff = caller.role.is_staff();
     let (intent, weak, follow_up) = match decide(&a.f, staff, a.has_amount()) {
         Decision::Intent(i, weak) => (i, weak, None),
@@ -124,6 +124,10 @@ pub async fn route(
         Decision::Unsure => return Ok(llm(None, lang)),
     };
     let found = find(store, caller, &a, intent).await?;
+    // "Al Amal 321": the number is part of the name, not an amount (nor a year, a delay).
+    if !found.in_names.is_empty() {
+        a = analyze(text, today, &found.in_names);
+    }
     let route = build(intent, weak, &a, found, caller, previous, follow_up).unwrap_or(Route::Llm);
     Ok(Routed {
         route,
@@ -471,9 +475,15 @@ struct Analysis {
     today: NaiveDate,
 }
 
-fn analyze(text: &str, today: NaiveDate) -> Analysis {
+/// `in_names`: tokens known to be part of a name (numbers: "Al Amal 321"), no entity.
+fn analyze(text: &str, today: NaiveDate, in_names: &[usize]) -> Analysis {
     let tokens = tokenize(text);
     let mut used = vec![false; tokens.len()];
+    for &i in in_names {
+        if let Some(u) = used.get_mut(i) {
+            *u = true;
+        }
+    }
     let e = entities::extract(&tokens, today, &mut used);
     let mut cues: Vec<Option<Cue>> = tokens
         .iter()
@@ -616,6 +626,28 @@ impl Analysis {
             .collect()
     }
 
+    /// Bare numbers ("321", taken as an amount or a year) right after or before a word that may
+    /// be a name ("Al Amal 321") or "résidence", "immeuble" ("immeuble 14"), not inside a longer
+    /// entity ("plus de 90 jours", "lot 12", "2000 DH").
+    fn name_numbers(&self) -> Vec<usize> {
+        let name_like = |j: usize| {
+            j < self.tokens.len()
+                && ((!self.used[j] && self.cues[j].is_none())
+                    || self.cues[j] == Some(Cue::Residence))
+        };
+        let free = |j: usize| j >= self.tokens.len() || !self.used[j];
+        (0..self.tokens.len())
+            .filter(|&i| {
+                let t = &self.tokens[i];
+                self.used[i]
+                    && !t.norm.is_empty()
+                    && t.norm.chars().all(|c| c.is_ascii_digit())
+                    && ((i > 0 && name_like(i - 1) && free(i + 1))
+                        || (name_like(i + 1) && (i == 0 || free(i - 1))))
+            })
+            .collect()
+    }
+
     /// A short message with no intent of its own ("et pour 2024 ?", "et Agdal ?").
     fn may_follow_up(&self) -> bool {
         self.tokens.len() <= 8 && !self.f.blocker
@@ -737,6 +769,8 @@ struct Found {
     several: bool,
     /// Words still unplaced.
     leftover: Vec<usize>,
+    /// Number tokens that are part of a name ("Al Amal 321").
+    in_names: Vec<usize>,
 }
 
 async fn find(
@@ -766,7 +800,19 @@ async fn find(
         .copied()
         .filter(|&i| a.tokens[i].is_arabic())
         .collect();
-    if words.is_empty() && arabic.is_empty() && a.e.lots.len() != 1 {
+    // Numbers next to a name word or to "résidence", "immeuble" may be part of a name; they
+    // (and those words) only support a name found by another word.
+    let numbers = a.name_numbers();
+    let mut support: Vec<String> = Vec::new();
+    for &i in &numbers {
+        support.push(a.tokens[i].norm.clone());
+        for j in [i.wrapping_sub(1), i + 1] {
+            if a.cues.get(j) == Some(&Some(Cue::Residence)) {
+                support.push(a.tokens[j].norm.clone());
+            }
+        }
+    }
+    if words.is_empty() && support.is_empty() && arabic.is_empty() && a.e.lots.len() != 1 {
         return Ok(found);
     }
     let mut t = store.tenant_read(caller.syndic_id).await?;
@@ -787,6 +833,7 @@ async fn find(
             }
         }
     }
+    words.extend(support.iter().cloned());
     words.sort();
     words.dedup();
     let mut residence_id = None;
@@ -797,7 +844,11 @@ async fn find(
             fournisseur: intent == Intent::Factures,
             copro_to_tool: matches!(intent, Intent::Solde | Intent::Historique | Intent::Impayes),
         };
-        let n = names::resolve(&mut t, &words, kinds, caller.residence_scope()).await?;
+        let n = names::resolve(&mut t, &words, &support, kinds, caller.residence_scope()).await?;
+        found.in_names = numbers
+            .into_iter()
+            .filter(|&i| n.claimed.contains(&a.tokens[i].norm))
+            .collect();
         residence_id = n.residence.as_ref().map(|r| r.id);
         found.residence = n.residence.map(|h: NameHit| h.nom);
         found.coproprietaire = n.coproprietaire.map(|h| h.nom);

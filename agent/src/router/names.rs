@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use wakil_schema::StoreError;
-use wakil_schema::store::{NameHit, Tenant};
+use wakil_schema::store::{NameDrivers, NameHit, NameWordCount, Tenant};
 
 /// The kinds of names the intent can use.
 #[derive(Clone, Copy, Debug)]
@@ -35,21 +35,31 @@ pub(crate) struct Names {
 const KIND_ORDER: [&str; 3] = ["residence", "fournisseur", "coproprietaire"];
 /// How many candidates an ambiguity question lists.
 const LISTED: usize = 6;
+/// A word at most this many names of a kind have finds them by itself.
+const RARE: i64 = 50;
+/// Words are counted up to this; a word at least this common ("al", "el", a frequent surname)
+/// never finds names by itself: it only adds to the names found through rarer words.
+const COMMON: i64 = 1000;
 
+/// `support`: words among `words` that name nothing by themselves, numbers and "résidence",
+/// "immeuble": a name having only those is not named by the message, unless it has both a
+/// number and such a word ("Immeuble 14").
 pub(crate) async fn resolve(
     t: &mut Tenant,
     words: &[String],
+    support: &[String],
     kinds: Kinds,
     scope: Option<i64>,
 ) -> Result<Names, StoreError> {
-    let mut hits = t.names_with_words(words, scope, kinds.fournisseur).await?;
-    let found: BTreeSet<&str> = hits
-        .iter()
-        .flat_map(|h| h.mots.iter().map(String::as_str))
-        .collect();
+    let (mut hits, found) = lookup(t, words, support, kinds, scope).await?;
+    // Words no name has (typed with a typo?); never numbers: "321" is not a typo for "322".
     let missing: Vec<&String> = words
         .iter()
-        .filter(|w| !found.contains(w.as_str()) && w.chars().count() >= 4)
+        .filter(|w| {
+            !found.contains(w.as_str())
+                && w.chars().count() >= 4
+                && !w.chars().any(|c| c.is_ascii_digit())
+        })
         .collect();
     // Typed → stored spelling, for the words corrected.
     let mut corrected: HashMap<String, String> = HashMap::new();
@@ -74,7 +84,7 @@ pub(crate) async fn resolve(
                         .map_or(w.clone(), |(c, _)| c.clone())
                 })
                 .collect();
-            hits = t.names_with_words(&fixed, scope, kinds.fournisseur).await?;
+            hits = lookup(t, &fixed, support, kinds, scope).await?.0;
         }
     }
     for h in &mut hits {
@@ -85,6 +95,65 @@ pub(crate) async fn resolve(
         }
     }
     Ok(choose(&hits, kinds))
+}
+
+/// The names of the wanted kinds having some of `words`, and the words some name has. A few
+/// index reads: how many names of each kind have each word (counted up to [`COMMON`]), then the
+/// names having the rare words, or else the rarest word, with all the words each has.
+async fn lookup(
+    t: &mut Tenant,
+    words: &[String],
+    support: &[String],
+    kinds: Kinds,
+    scope: Option<i64>,
+) -> Result<(Vec<NameHit>, BTreeSet<String>), StoreError> {
+    let counts = t.name_word_counts(words, COMMON).await?;
+    let found: BTreeSet<String> = counts.iter().map(|c| c.mot.clone()).collect();
+    let drivers = drivers(&counts, kinds);
+    if drivers == NameDrivers::default() {
+        return Ok((Vec::new(), found));
+    }
+    let mut hits = t.names_with_words(words, &drivers, scope).await?;
+    let number = |m: &String| m.chars().all(|c| c.is_ascii_digit());
+    hits.retain(|h| {
+        h.mots.iter().any(|m| !support.contains(m))
+            || (h.mots.iter().any(number) && !h.mots.iter().all(number))
+    });
+    Ok((hits, found))
+}
+
+/// The words to find each wanted kind's names by: those few names have ([`RARE`]); when there
+/// is none, the rarest word, unless it is [`COMMON`].
+fn drivers(counts: &[NameWordCount], kinds: Kinds) -> NameDrivers {
+    let wanted: Vec<&NameWordCount> = counts
+        .iter()
+        .filter(|c| match c.kind.as_str() {
+            "residence" => kinds.residence,
+            "fournisseur" => kinds.fournisseur,
+            _ => kinds.coproprietaire,
+        })
+        .filter(|c| c.n < COMMON)
+        .collect();
+    let mut chosen: Vec<&NameWordCount> = wanted.iter().copied().filter(|c| c.n <= RARE).collect();
+    if chosen.is_empty()
+        && let Some(rarest) = wanted.iter().min_by_key(|c| (c.n, c.mot.as_str()))
+    {
+        chosen = wanted
+            .iter()
+            .copied()
+            .filter(|c| c.mot == rarest.mot)
+            .collect();
+    }
+    let mut d = NameDrivers::default();
+    for c in chosen {
+        let slot = match c.kind.as_str() {
+            "residence" => &mut d.residence,
+            "fournisseur" => &mut d.fournisseur,
+            _ => &mut d.coproprietaire,
+        };
+        slot.push(c.mot.clone());
+    }
+    d
 }
 
 /// The stored word closest to a typed one: edit distance 1 (2 from 7 letters), and only one
@@ -283,7 +352,14 @@ fn typed_words(first: &NameHit) -> String {
         .chain(first.detail.split_whitespace())
         .filter(|w| {
             let w = wakil_schema::fold::fold(w);
-            first.mots.iter().any(|m| strsim::osa_distance(&w, m) <= 2)
+            // Short words and numbers only as typed (never corrected): "Al Amal 321", not the
+            // "1" of another name nor the "El" of the city.
+            first.mots.iter().any(|m| {
+                *m == w
+                    || (m.chars().count() >= 4
+                        && !m.chars().any(|c| c.is_ascii_digit())
+                        && strsim::osa_distance(&w, m) <= 2)
+            })
         })
         .map(str::to_string)
         .collect();

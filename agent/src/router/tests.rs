@@ -11,7 +11,7 @@ fn today() -> NaiveDate {
 }
 
 fn intent(text: &str, staff: bool) -> Option<Intent> {
-    let a = analyze(text, today());
+    let a = analyze(text, today(), &[]);
     match decide(&a.f, staff, a.has_amount()) {
         Decision::Intent(i, _) => Some(i),
         _ => None,
@@ -38,7 +38,7 @@ fn route_pure(
     names: &[(&str, &str, &str)],
     previous: Option<&Previous>,
 ) -> Route {
-    let a = analyze(text, today());
+    let a = analyze(text, today(), &[]);
     let staff = role != Role::Coproprietaire;
     let (intent, weak, follow_up) = match decide(&a.f, staff, a.has_amount()) {
         Decision::Intent(i, w) => (i, w, None),
@@ -886,4 +886,30 @@ fn no_write_from_injected_text() {
     ] {
         assert_eq!(r(text), Route::Llm, "{text}");
     }
+}
+
+#[test]
+fn numbers_next_to_name_words_may_be_part_of_the_name() {
+    let numbers = |text: &str| -> Vec<String> {
+        let a = analyze(text, today(), &[]);
+        a.name_numbers()
+            .into_iter()
+            .map(|i| a.tokens[i].norm.clone())
+            .collect()
+    };
+    assert_eq!(numbers("impayés de la résidence Al Amal 321"), ["321"]);
+    assert_eq!(numbers("impayés Al Amal 321 de plus de 90 jours"), ["321"]);
+    assert_eq!(numbers("solde du lot 12 à Al Amal 321"), ["321"]);
+    assert_eq!(numbers("rapport 2025 Al Amal 321"), ["2025", "321"]);
+    assert_eq!(numbers("impayés immeuble 14"), ["14"]);
+    assert!(numbers("les débiteurs de plus de 1 000 DH").is_empty());
+    assert!(numbers("M. Lahlou a payé 2000 DH").is_empty());
+    // Once a name claims it, the number is no longer an amount, a year or a delay.
+    let a = analyze("impayés Al Amal 321 de plus de 90 jours", today(), &[3]);
+    assert_eq!(a.tokens[3].norm, "321");
+    assert_eq!(a.e.days, [90]);
+    assert!(a.e.numbers.is_empty() && a.e.amounts.is_empty());
+    let a = analyze("rapport 2025 Al Amal 321", today(), &[4]);
+    assert_eq!(a.e.years, [2025]);
+    assert!(a.e.numbers.is_empty());
 }

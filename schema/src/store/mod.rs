@@ -17,7 +17,9 @@ pub use paiement::{
     PaiementExistant,
 };
 pub use rapport::{BudgetEcart, DepenseCategorie, RapportChiffres};
-pub use resolve::{CoproprietaireRef, Lookup, LotRef, NameHit, ResidenceRef};
+pub use resolve::{
+    CoproprietaireRef, Lookup, LotRef, NameDrivers, NameHit, NameWordCount, ResidenceRef,
+};
 pub use solde::{AllocationDetail, EcheanceDetail, PaiementDetail, SoldeChiffres};
 
 use crate::types::{Caller, Canal, Role};

@@ -201,6 +201,19 @@ impl Tenant {
                 .filter(|r| only.is_none_or(|o| o == r.id));
             return Ok(found.map_or(Lookup::NotFound(Vec::new()), Lookup::Found));
         }
+        // The exact name (what the router passes): by index, where the words below read every
+        // résidence.
+        let exact: Vec<ResidenceRef> = sqlx::query_as(
+            "SELECT id, nom, ville FROM residences
+             WHERE nom_cle = wakil_fold($1) AND ($2::bigint IS NULL OR id = $2) LIMIT 2",
+        )
+        .bind(query.trim())
+        .bind(only)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        if let [one] = exact.as_slice() {
+            return Ok(Lookup::Found(one.clone()));
+        }
         let patterns = like_patterns(&fold(query), RESIDENCE_STOPWORDS);
         if !patterns.is_empty() {
             let hits: Vec<ResidenceRef> = sqlx::query_as(
@@ -338,46 +351,106 @@ pub struct NameHit {
 const RESIDENCE_WORDS: &str =
     "string_to_array(r.nom_cle || ' ' || wakil_fold(coalesce(r.ville, '')), ' ')";
 
+/// How many rows of one kind have a word in their name (see [`Tenant::name_word_counts`]).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct NameWordCount {
+    pub mot: String,
+    /// "residence", "coproprietaire" or "fournisseur".
+    pub kind: String,
+    pub n: i64,
+}
+
+/// The words through which each kind's rows are looked up ([`Tenant::names_with_words`]); no
+/// word, no row of that kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NameDrivers {
+    pub residence: Vec<String>,
+    pub coproprietaire: Vec<String>,
+    pub fournisseur: Vec<String>,
+}
+
 impl Tenant {
-    /// Résidences, co-owners (owning a lot in `residence` when given) and, when `fournisseurs`,
-    /// suppliers having one of `words` (folded) as a whole word of their name (or city), with the
-    /// words they matched; at most 50 of each kind, those matching most words first.
+    /// For each of `words` (folded) and each kind, how many résidences (by name or city),
+    /// co-owners and suppliers have it as a whole word of their name, counted up to `cap` (an
+    /// index-only read of at most `cap` entries per word); zero counts are left out.
+    pub async fn name_word_counts(
+        &mut self,
+        words: &[String],
+        cap: i64,
+    ) -> Result<Vec<NameWordCount>> {
+        Ok(sqlx::query_as(
+            "SELECT w.mot, k.kind, c.n
+             FROM unnest($1::text[]) w(mot)
+             CROSS JOIN unnest(ARRAY['residence', 'coproprietaire', 'fournisseur']) k(kind)
+             CROSS JOIN LATERAL (
+                 SELECT count(*) AS n FROM (
+                     SELECT 1 FROM nom_mots n
+                     WHERE n.syndic_id = wakil_syndic() AND n.mot = w.mot AND n.kind = k.kind
+                     LIMIT $2) x) c
+             WHERE c.n > 0",
+        )
+        .bind(words)
+        .bind(cap)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
+    /// The résidences, co-owners (owning a lot in `residence` when given) and suppliers having
+    /// one of their kind's `drivers` as a whole word of their name (or city), each with the
+    /// `words` (folded, the drivers among them) they have; at most 50 of each kind, those having
+    /// most words first. Reads only the rows of the drivers (the caller picks words that few
+    /// names have), by index.
     pub async fn names_with_words(
         &mut self,
         words: &[String],
+        drivers: &NameDrivers,
         residence: Option<i64>,
-        fournisseurs: bool,
     ) -> Result<Vec<NameHit>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "(SELECT * FROM (
-                 SELECT 'residence' AS kind, r.id, r.nom, r.nom AS libelle, r.ville AS detail,
-                        ARRAY(SELECT DISTINCT w FROM unnest({RESIDENCE_WORDS}) w WHERE w = ANY($1)) AS mots
-                 FROM residences r WHERE {RESIDENCE_WORDS} && $1) x
-              ORDER BY cardinality(mots) DESC, nom LIMIT 50)
+        Ok(sqlx::query_as(
+            "WITH c AS (
+                 SELECT kind, id FROM nom_mots
+                 WHERE syndic_id = wakil_syndic() AND kind = 'residence' AND mot = ANY($2)
+                 UNION
+                 SELECT kind, id FROM nom_mots
+                 WHERE syndic_id = wakil_syndic() AND kind = 'coproprietaire' AND mot = ANY($3)
+                 UNION
+                 SELECT kind, id FROM nom_mots
+                 WHERE syndic_id = wakil_syndic() AND kind = 'fournisseur' AND mot = ANY($4)),
+             m AS (
+                 SELECT n.kind, n.id, array_agg(n.mot ORDER BY n.mot) AS mots
+                 FROM c JOIN nom_mots n ON n.kind = c.kind AND n.id = c.id
+                 WHERE n.syndic_id = wakil_syndic() AND n.mot = ANY($1)
+                 GROUP BY n.kind, n.id)
+             (SELECT 'residence' AS kind, r.id, r.nom, r.nom AS libelle, r.ville AS detail, m.mots
+              FROM m JOIN residences r ON r.id = m.id
+              WHERE m.kind = 'residence'
+              ORDER BY cardinality(m.mots) DESC, r.nom LIMIT 50)
              UNION ALL
-             (SELECT * FROM (
-                 SELECT 'coproprietaire' AS kind, c.id, concat_ws(' ', c.prenom, c.nom) AS nom,
-                        concat_ws(' ', c.civilite, c.prenom, c.nom) AS libelle,
-                        coalesce((SELECT string_agg(l.numero, ', ' ORDER BY l.numero)
-                                  FROM proprietes p JOIN lots l ON l.id = p.lot_id
-                                  WHERE p.coproprietaire_id = c.id AND p.jusqu_au IS NULL
-                                    AND ($2::bigint IS NULL OR l.residence_id = $2)), '') AS detail,
-                        ARRAY(SELECT DISTINCT w FROM unnest(string_to_array(c.nom_cle, ' ')) w WHERE w = ANY($1)) AS mots
-                 FROM coproprietaires c
-                 WHERE string_to_array(c.nom_cle, ' ') && $1
-                   AND ($2::bigint IS NULL OR EXISTS (
-                       SELECT 1 FROM proprietes p JOIN lots l ON l.id = p.lot_id
-                       WHERE p.coproprietaire_id = c.id AND p.jusqu_au IS NULL AND l.residence_id = $2))) x
-              ORDER BY cardinality(mots) DESC, nom LIMIT 50)
+             (SELECT 'coproprietaire', c.id, concat_ws(' ', c.prenom, c.nom),
+                     concat_ws(' ', c.civilite, c.prenom, c.nom),
+                     coalesce((SELECT string_agg(l.numero, ', ' ORDER BY l.numero)
+                               FROM proprietes p JOIN lots l ON l.id = p.lot_id
+                               WHERE p.coproprietaire_id = c.id AND p.jusqu_au IS NULL
+                                 AND ($5::bigint IS NULL OR l.residence_id = $5)), ''),
+                     m.mots
+              FROM m JOIN coproprietaires c ON c.id = m.id
+              WHERE m.kind = 'coproprietaire'
+                AND ($5::bigint IS NULL OR EXISTS (
+                    SELECT 1 FROM proprietes p JOIN lots l ON l.id = p.lot_id
+                    WHERE p.coproprietaire_id = c.id AND p.jusqu_au IS NULL
+                      AND l.residence_id = $5))
+              ORDER BY cardinality(m.mots) DESC, concat_ws(' ', c.prenom, c.nom) LIMIT 50)
              UNION ALL
-             (SELECT 'fournisseur', f.id, f.nom, f.nom, '',
-                     ARRAY(SELECT DISTINCT w FROM unnest(string_to_array(f.nom_cle, ' ')) w WHERE w = ANY($1))
-              FROM fournisseurs f WHERE $3 AND string_to_array(f.nom_cle, ' ') && $1
-              ORDER BY f.nom LIMIT 50)"
-        )))
+             (SELECT 'fournisseur', f.id, f.nom, f.nom, '', m.mots
+              FROM m JOIN fournisseurs f ON f.id = m.id
+              WHERE m.kind = 'fournisseur'
+              ORDER BY cardinality(m.mots) DESC, f.nom LIMIT 50)",
+        )
         .bind(words)
+        .bind(&drivers.residence)
+        .bind(&drivers.coproprietaire)
+        .bind(&drivers.fournisseur)
         .bind(residence)
-        .bind(fournisseurs)
         .fetch_all(&mut *self.tx)
         .await?)
     }
@@ -395,18 +468,37 @@ impl Tenant {
         .await?)
     }
 
-    /// The distinct name words (folded) of résidences (with cities), co-owners and suppliers that
-    /// start like one of `prefixes` (two letters): candidates to correct a typo in a name.
+    /// The distinct name words (folded) of résidences (with cities), co-owners and suppliers
+    /// that start like one of `prefixes` (two letters): candidates to correct a typo in a name.
+    /// One index probe per distinct word (skipping from a word to the next), whatever the
+    /// number of names.
     pub async fn name_words_starting(&mut self, prefixes: &[String]) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT DISTINCT w FROM (
-                 SELECT unnest({RESIDENCE_WORDS}) AS w FROM residences r
-                 UNION ALL SELECT unnest(string_to_array(nom_cle, ' ')) FROM coproprietaires
-                 UNION ALL SELECT unnest(string_to_array(nom_cle, ' ')) FROM fournisseurs) x
-             WHERE left(w, 2) = ANY($1) AND length(w) >= 3
-             LIMIT 5000"
-        )))
+        // Each prefix as the range [prefix, prefix with its last letter incremented).
+        let ends: Vec<String> = prefixes
+            .iter()
+            .map(|p| {
+                let mut chars: Vec<char> = p.chars().collect();
+                if let Some(last) = chars.last_mut() {
+                    *last = char::from_u32(u32::from(*last) + 1).unwrap_or(char::MAX);
+                }
+                chars.into_iter().collect()
+            })
+            .collect();
+        Ok(sqlx::query_scalar(
+            "WITH RECURSIVE w(mot, fin) AS (
+                 SELECT (SELECT n.mot FROM nom_mots n
+                         WHERE n.syndic_id = wakil_syndic() AND n.mot >= p.debut AND n.mot < p.fin
+                         ORDER BY n.mot LIMIT 1), p.fin
+                 FROM unnest($1::text[], $2::text[]) p(debut, fin)
+                 UNION ALL
+                 SELECT (SELECT n.mot FROM nom_mots n
+                         WHERE n.syndic_id = wakil_syndic() AND n.mot > w.mot AND n.mot < w.fin
+                         ORDER BY n.mot LIMIT 1), w.fin
+                 FROM w WHERE w.mot IS NOT NULL)
+             SELECT DISTINCT mot FROM w WHERE length(mot) >= 3 LIMIT 5000",
+        )
         .bind(prefixes)
+        .bind(&ends)
         .fetch_all(&mut *self.tx)
         .await?)
     }
