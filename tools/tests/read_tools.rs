@@ -6,45 +6,14 @@
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
-use wakil_schema::testing::{DEMO_TODAY, Template, TestDb, demo_clock, fresh};
+use wakil_schema::testing::DEMO_TODAY;
 use wakil_schema::{Caller, Canal, Role};
-use wakil_tools::{ToolContext, ToolError, ToolResult};
+use wakil_tools::{ToolError, ToolResult};
 
-struct Demo {
-    db: TestDb,
-    ctx: ToolContext,
-    atlas: i64,
-}
-
-async fn demo() -> Demo {
-    let db = fresh(Template::Demo).await;
-    let atlas: i64 = sqlx::query_scalar("SELECT id FROM syndics ORDER BY id LIMIT 1")
-        .fetch_one(&db.admin)
-        .await
-        .unwrap();
-    let ctx = ToolContext::new(db.store.clone(), demo_clock());
-    Demo { db, ctx, atlas }
-}
+mod common;
+use common::{Demo, demo};
 
 impl Demo {
-    /// A caller of the given role in `syndic` (the first such user).
-    async fn caller(&self, syndic: i64, role: Role) -> Caller {
-        let email: String = sqlx::query_scalar(
-            "SELECT email FROM users WHERE syndic_id = $1 AND role = $2 ORDER BY id LIMIT 1",
-        )
-        .bind(syndic)
-        .bind(role)
-        .fetch_one(&self.db.admin)
-        .await
-        .unwrap();
-        self.ctx
-            .store
-            .caller_by_email(&email, Canal::Cli)
-            .await
-            .unwrap()
-            .unwrap()
-    }
-
     async fn call(
         &self,
         caller: &Caller,

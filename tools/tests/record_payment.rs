@@ -9,56 +9,23 @@ use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use std::collections::HashMap;
 use uuid::Uuid;
-use wakil_schema::testing::{DEMO_TODAY, Template, TestDb, demo_clock, fresh};
-use wakil_schema::{Caller, Canal, Role};
-use wakil_tools::{Called, PendingPlan, ToolContext, ToolError, ToolKind, ToolResult, ToolSpec};
+use wakil_schema::testing::DEMO_TODAY;
+use wakil_schema::{Caller, Role};
+use wakil_tools::{Called, PendingPlan, ToolError, ToolKind, ToolResult, ToolSpec};
 
 const GUELIZ: &str = "Résidence Les Jardins de Guéliz";
 
-struct Demo {
-    db: TestDb,
-    ctx: ToolContext,
-    atlas: i64,
-    spec: ToolSpec,
-}
+mod common;
+use common::{Demo, demo};
 
-async fn demo() -> Demo {
-    let db = fresh(Template::Demo).await;
-    let atlas: i64 = sqlx::query_scalar("SELECT id FROM syndics ORDER BY id LIMIT 1")
-        .fetch_one(&db.admin)
-        .await
-        .unwrap();
-    let ctx = ToolContext::new(db.store.clone(), demo_clock());
-    let spec = wakil_tools::find("record_payment").unwrap();
-    Demo {
-        db,
-        ctx,
-        atlas,
-        spec,
-    }
+fn spec() -> ToolSpec {
+    wakil_tools::find("record_payment").unwrap()
 }
 
 /// An échéance still open, from the raw rows: (id, due date, remaining).
 type Open = (i64, NaiveDate, Decimal);
 
 impl Demo {
-    async fn caller(&self, syndic: i64, role: Role) -> Caller {
-        let email: String = sqlx::query_scalar(
-            "SELECT email FROM users WHERE syndic_id = $1 AND role = $2 ORDER BY id LIMIT 1",
-        )
-        .bind(syndic)
-        .bind(role)
-        .fetch_one(&self.db.admin)
-        .await
-        .unwrap();
-        self.ctx
-            .store
-            .caller_by_email(&email, Canal::Cli)
-            .await
-            .unwrap()
-            .unwrap()
-    }
-
     async fn other_syndic(&self) -> i64 {
         sqlx::query_scalar("SELECT id FROM syndics WHERE id <> $1 ORDER BY id LIMIT 1")
             .bind(self.atlas)
@@ -72,7 +39,7 @@ impl Demo {
         caller: &Caller,
         args: serde_json::Value,
     ) -> Result<PendingPlan, ToolError> {
-        match self.spec.call(&self.ctx, caller, args).await? {
+        match spec().call(&self.ctx, caller, args).await? {
             Called::Pending(p) => Ok(p),
             Called::Done(r) => panic!("a write must wait for a confirmation, got {}", r.summary),
         }
@@ -84,7 +51,7 @@ impl Demo {
         plan: &PendingPlan,
         confirmation: Uuid,
     ) -> Result<ToolResult, ToolError> {
-        self.spec
+        spec()
             .execute(&self.ctx, caller, plan.plan.clone(), confirmation)
             .await
     }
@@ -256,7 +223,7 @@ async fn the_plan_writes_nothing_and_previews_the_allocation_and_the_balance() {
     let open = d.open(copro, gueliz).await;
     let before = d.counts().await;
 
-    assert_eq!(d.spec.kind, ToolKind::Write);
+    assert_eq!(spec().kind, ToolKind::Write);
     let p = d
         .plan(
             &gestionnaire,
@@ -503,7 +470,7 @@ async fn concurrent_confirmations_record_once_and_never_over_allocate() {
     let gueliz = d.residence(GUELIZ).await;
     let open = d.open(copro, gueliz).await;
     let spawn = |plan: serde_json::Value, confirmation: Uuid| {
-        let (ctx, caller, spec) = (d.ctx.clone(), gestionnaire.clone(), d.spec);
+        let (ctx, caller, spec) = (d.ctx.clone(), gestionnaire.clone(), spec());
         tokio::spawn(async move { spec.execute(&ctx, &caller, plan, confirmation).await })
     };
 
@@ -686,8 +653,7 @@ async fn bad_input_is_refused_in_french_and_nothing_is_written() {
     // The ceiling is the operator's setting.
     let mut ctx = d.ctx.clone();
     ctx.limits.paiement_max = dec!(5000);
-    let e = d
-        .spec
+    let e = spec()
         .call(&ctx, &gestionnaire, khadija("5000.01"))
         .await
         .unwrap_err();
