@@ -1,0 +1,42 @@
+//! The demo database and its callers, shared by the tools' integration tests.
+
+use wakil_schema::testing::{Template, TestDb, demo_clock, fresh};
+use wakil_schema::{Caller, Canal, Role};
+use wakil_tools::ToolContext;
+
+pub struct Demo {
+    pub db: TestDb,
+    pub ctx: ToolContext,
+    /// The demo syndic (Atlas Syndic).
+    pub atlas: i64,
+}
+
+pub async fn demo() -> Demo {
+    let db = fresh(Template::Demo).await;
+    let atlas: i64 = sqlx::query_scalar("SELECT id FROM syndics ORDER BY id LIMIT 1")
+        .fetch_one(&db.admin)
+        .await
+        .unwrap();
+    let ctx = ToolContext::new(db.store.clone(), demo_clock());
+    Demo { db, ctx, atlas }
+}
+
+impl Demo {
+    /// A caller of the given role in `syndic` (the first such user).
+    pub async fn caller(&self, syndic: i64, role: Role) -> Caller {
+        let email: String = sqlx::query_scalar(
+            "SELECT email FROM users WHERE syndic_id = $1 AND role = $2 ORDER BY id LIMIT 1",
+        )
+        .bind(syndic)
+        .bind(role)
+        .fetch_one(&self.db.admin)
+        .await
+        .unwrap();
+        self.ctx
+            .store
+            .caller_by_email(&email, Canal::Cli)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+}
