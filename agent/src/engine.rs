@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 use tokio::sync::mpsc::UnboundedSender;
 use uuid::Uuid;
-use wakil_schema::store::{AuditEntry, Claim, StoredMessage};
+use wakil_schema::store::{AuditEntry, Claim, StoredMessage, Tenant};
 use wakil_schema::{Caller, MessageRole, StatutAction, StoreError};
 use wakil_tools::{Called, Table, ToolContext, ToolError, ToolResult, ToolSpec};
 
@@ -288,57 +288,44 @@ impl Agent {
                     }
                     None => Err(ToolError::UnknownTool(a.outil.clone())),
                 };
-                let (statut, resultat, succes, said) = match &result {
+                let (statut, resultat, said, outcome) = match &result {
                     Ok(r) => (
                         StatutAction::Executee,
                         serde_json::json!({ "resume": r.summary, "sortie": r.output }),
-                        true,
                         r.summary.clone(),
+                        CallOutcome::Done {
+                            summary: r.summary.clone(),
+                        },
                     ),
                     Err(e) => {
                         log_internal(e);
                         (
                             StatutAction::Echec,
                             serde_json::json!({ "erreur": e.to_string() }),
-                            false,
                             format!("L'action n'a pas été exécutée : {e}"),
+                            CallOutcome::Failed {
+                                message: e.to_string(),
+                            },
                         )
                     }
                 };
                 let mut t = self.ctx.store.tenant(caller.syndic_id).await?;
                 t.finish_pending(a.id, statut, &resultat).await?;
-                t.audit(
-                    caller,
-                    &AuditEntry {
-                        outil: &a.outil,
-                        arguments: &a.arguments,
-                        resultat: &said,
-                        succes,
-                        pending_action_id: Some(a.id),
-                        confirme_par: Some(caller.user_id),
-                    },
-                )
-                .await?;
-                t.add_message(
-                    turn.conversation,
-                    MessageRole::Tool,
-                    &said,
-                    Some(&a.outil),
-                    Some(&serde_json::json!({ "args": a.arguments, "confirmation": a.id })),
-                )
-                .await?;
+                let entry = AuditEntry {
+                    outil: &a.outil,
+                    arguments: &a.arguments,
+                    resultat: &said,
+                    succes: outcome.succeeded(),
+                    pending_action_id: Some(a.id),
+                    confirme_par: Some(caller.user_id),
+                };
+                let donnees = serde_json::json!({ "args": a.arguments, "confirmation": a.id });
+                record_call(&mut t, caller, turn.conversation, &entry, &donnees).await?;
                 t.commit().await?;
                 turn.calls.push(CallRecord {
                     tool: a.outil.clone(),
                     args: a.arguments.clone(),
-                    outcome: match &result {
-                        Ok(r) => CallOutcome::Done {
-                            summary: r.summary.clone(),
-                        },
-                        Err(e) => CallOutcome::Failed {
-                            message: e.to_string(),
-                        },
-                    },
+                    outcome,
                     output: result.as_ref().ok().map(|r| r.output.clone()),
                 });
                 turn.say(said);
@@ -488,33 +475,20 @@ impl Agent {
                 (Step::Failed(e), outcome, None)
             }
         };
-        let (resultat, succes, pending) = match &outcome {
-            CallOutcome::Done { summary } => (summary.as_str(), true, None),
-            CallOutcome::Pending { id, summary } => (summary.as_str(), true, Some(*id)),
-            CallOutcome::Refused { message } | CallOutcome::Failed { message } => {
-                (message.as_str(), false, None)
-            }
-        };
-        t.audit(
-            caller,
-            &AuditEntry {
-                outil: spec.name,
-                arguments: &args,
-                resultat,
-                succes,
-                pending_action_id: pending,
-                confirme_par: None,
+        let succes = outcome.succeeded();
+        let entry = AuditEntry {
+            outil: spec.name,
+            arguments: &args,
+            resultat: outcome.text(),
+            succes,
+            pending_action_id: match &outcome {
+                CallOutcome::Pending { id, .. } => Some(*id),
+                _ => None,
             },
-        )
-        .await?;
-        t.add_message(
-            turn.conversation,
-            MessageRole::Tool,
-            resultat,
-            Some(spec.name),
-            Some(&serde_json::json!({ "args": args, "succes": succes })),
-        )
-        .await?;
+            confirme_par: None,
+        };
+        let donnees = serde_json::json!({ "args": args, "succes": succes });
+        record_call(&mut t, caller, turn.conversation, &entry, &donnees).await?;
         t.commit().await?;
         turn.calls.push(CallRecord {
             tool: spec.name.into(),
@@ -709,12 +683,7 @@ impl Agent {
             Some((at, up)) if at.elapsed() < HEALTH_TTL => !up,
             Some((_, up)) => {
                 let (llm, health) = (llm.clone(), self.health.clone());
-                tokio::spawn(async move {
-                    let up = llm.available().await;
-                    if let Ok(mut h) = health.lock() {
-                        *h = Some((Instant::now(), up));
-                    }
-                });
+                tokio::spawn(async move { seen(&health, llm.available().await) });
                 !up
             }
             None => {
@@ -726,10 +695,36 @@ impl Agent {
     }
 
     fn set_health(&self, up: bool) {
-        if let Ok(mut h) = self.health.lock() {
-            *h = Some((Instant::now(), up));
-        }
+        seen(&self.health, up);
     }
+}
+
+/// Records that the LLM server was just seen up or down.
+fn seen(health: &Mutex<Option<(Instant, bool)>>, up: bool) {
+    if let Ok(mut h) = health.lock() {
+        *h = Some((Instant::now(), up));
+    }
+}
+
+/// A tool call in the audit log and, as a `tool` message (its result line and `donnees`), in the
+/// conversation: the same transaction as what the call changed.
+async fn record_call(
+    t: &mut Tenant,
+    caller: &Caller,
+    conversation: i64,
+    entry: &AuditEntry<'_>,
+    donnees: &serde_json::Value,
+) -> Result<(), StoreError> {
+    t.audit(caller, entry).await?;
+    t.add_message(
+        conversation,
+        MessageRole::Tool,
+        entry.resultat,
+        Some(entry.outil),
+        Some(donnees),
+    )
+    .await?;
+    Ok(())
 }
 
 fn log_internal(e: &ToolError) {

@@ -47,6 +47,21 @@ pub enum CallOutcome {
     Failed { message: String },
 }
 
+impl CallOutcome {
+    /// What the call gave, in one line: its summary, or why it did not run.
+    pub fn text(&self) -> &str {
+        match self {
+            CallOutcome::Done { summary } | CallOutcome::Pending { summary, .. } => summary,
+            CallOutcome::Refused { message } | CallOutcome::Failed { message } => message,
+        }
+    }
+
+    /// Whether the call produced something (a result, or a plan waiting for confirmation).
+    pub fn succeeded(&self) -> bool {
+        matches!(self, CallOutcome::Done { .. } | CallOutcome::Pending { .. })
+    }
+}
+
 /// One tool call of a turn, as the evals and `wakil ask` show it.
 #[derive(Debug, Clone, Serialize)]
 pub struct CallRecord {

@@ -51,11 +51,7 @@ fn simplify(value: serde_json::Value, defs: &serde_json::Value, depth: usize) ->
         && depth < 8
         && let Some(target) = r.strip_prefix("#/$defs/").and_then(|name| defs.get(name))
     {
-        let mut inlined = simplify(target.clone(), defs, depth + 1);
-        if let (Value::Object(inner), Some(description)) = (&mut inlined, map.get("description")) {
-            inner.insert("description".into(), description.clone());
-        }
-        return inlined;
+        return with_description(simplify(target.clone(), defs, depth + 1), &map);
     }
     for key in ["$schema", "title", "$defs"] {
         map.remove(key);
@@ -77,11 +73,7 @@ fn simplify(value: serde_json::Value, defs: &serde_json::Value, depth: usize) ->
             .filter(|o| o.get("type") != Some(&Value::String("null".into())))
             .collect();
         if kept.len() == 1 {
-            let mut only = simplify(kept[0].clone(), defs, depth + 1);
-            if let (Value::Object(inner), Some(description)) = (&mut only, map.get("description")) {
-                inner.insert("description".into(), description.clone());
-            }
-            return only;
+            return with_description(simplify(kept[0].clone(), defs, depth + 1), &map);
         }
     }
     Value::Object(
@@ -101,6 +93,17 @@ fn simplify(value: serde_json::Value, defs: &serde_json::Value, depth: usize) ->
             })
             .collect(),
     )
+}
+
+/// `schema` replacing a field's `$ref`/`anyOf`: the field's own description wins.
+fn with_description(
+    mut schema: serde_json::Value,
+    field: &serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Value {
+    if let (Some(inner), Some(description)) = (schema.as_object_mut(), field.get("description")) {
+        inner.insert("description".into(), description.clone());
+    }
+    schema
 }
 
 /// The rules of the conversation. Scope is enforced by the tools, not by this text; it is here so

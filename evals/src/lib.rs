@@ -5,7 +5,7 @@ mod case;
 mod score;
 
 pub use case::{Case, Expect, ModelScript, load_dir};
-pub use score::{CaseResult, Ratio, Scorecard};
+pub use score::{CaseResult, Ratio, Scorecard, percentile};
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

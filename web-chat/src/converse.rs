@@ -58,11 +58,9 @@ pub async fn ask(
     };
     // On a terminal, a write is confirmed right here.
     if let Some(id) = report.pending {
-        let interactive = std::io::stdin().is_terminal();
-        if interactive && confirm_on_terminal()? {
-            report = agent.decide(&caller, id, true, &tx).await?;
-        } else if interactive {
-            report = agent.decide(&caller, id, false, &tx).await?;
+        if std::io::stdin().is_terminal() {
+            let yes = confirm_on_terminal()?;
+            report = agent.decide(&caller, id, yes, &tx).await?;
         } else {
             eprintln!(
                 "En attente de confirmation. Confirmer : wakil ask --confirm {id} --as EMAIL ; annuler : --cancel {id}"
@@ -166,12 +164,7 @@ pub async fn bench_turn(
 /// "latence (ms) : p50 … p95 … p99 … max …".
 pub fn percentiles(mut times: Vec<f64>) -> String {
     times.sort_by(f64::total_cmp);
-    let pct = |p: f64| {
-        times
-            .get(((times.len().max(1) - 1) as f64 * p).round() as usize)
-            .copied()
-            .unwrap_or(0.0)
-    };
+    let pct = |p: f64| wakil_evals::percentile(&times, p);
     format!(
         "latence (ms) : p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}",
         pct(0.5),
