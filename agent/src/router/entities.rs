@@ -5,6 +5,7 @@
 
 use super::lexicon::classify;
 use super::normalize::Token;
+use crate::ground::{CURRENCY, THOUSANDS};
 use chrono::{Datelike, Duration, NaiveDate};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -143,18 +144,6 @@ const MIN_CUES: &[&str] = &[
 ];
 /// Small words between a minimum cue and its number ("plus DE", "more THAN", "au moins").
 const MIN_LINKS: &[&str] = &["de", "d", "a", "than", "mn", "men", "من", "au", "que", "of"];
-const CURRENCY: &[&str] = &[
-    "dh",
-    "dhs",
-    "mad",
-    "dirham",
-    "dirhams",
-    "drh",
-    "dhm",
-    "درهم",
-    "دراهم",
-    "الدرهم",
-];
 const DAY_UNITS: &[&str] = &[
     "jours", "jour", "j", "jrs", "days", "day", "يوم", "ايام", "nhar", "iyam", "yam", "yom",
     "youm", "ywm", "ayam", "iyyam",
@@ -349,10 +338,7 @@ enum Unit {
 fn unit(word: &str) -> Option<Unit> {
     if CURRENCY.contains(&word) {
         Some(Unit::Money)
-    } else if matches!(
-        word,
-        "k" | "alf" | "alef" | "alaf" | "alaaf" | "aalaf" | "mille" | "thousand" | "الف" | "الاف"
-    ) {
+    } else if THOUSANDS.contains(&word) {
         Some(Unit::Thousand)
     } else if DAY_UNITS.contains(&word) {
         Some(Unit::Days(1))
