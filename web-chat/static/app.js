@@ -612,7 +612,7 @@ function suggestedQuestions() {
   const nom = residence ? shortName(residence.nom) : '';
   return [
     nom && `Quels sont les impayés de la résidence ${nom} ?`,
-    nom && `Rapport financier de ${nom}`,
+    nom && `Rapport financier de la résidence ${nom}`,
     'Qui doit plus de 5 000 DH ?',
     'Factures à payer',
   ].filter(Boolean);
