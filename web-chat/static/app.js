@@ -173,6 +173,8 @@ function showLogin(message = '') {
   resetConversation();
   state.user = null;
   state.dashboard = null;
+  $('dashboard-cards').replaceChildren();
+  $('dashboard-date').textContent = '';
   showView('login');
   $('login-error').textContent = message;
   $('login-password').value = '';
@@ -378,13 +380,21 @@ function onHello(frame) {
   setConnection('');
   resetConversation();
   state.pending = new Set(Array.isArray(frame.pending) ? frame.pending : []);
+  const log = $('log');
+  // The replay is one update for assistive technologies, not one announcement per message.
+  log.setAttribute('aria-busy', 'true');
   for (const entry of Array.isArray(frame.history) ? frame.history : []) {
     if (entry.role === 'user') appendUserMessage(entry.text, [], entry.at);
     else if (entry.role === 'assistant') replayTurn(entry);
   }
+  log.setAttribute('aria-busy', 'false');
   setReady(true);
   updateEmptyState();
   refreshDashboard();
+  // Ready to type, except on touch screens where focusing would pop the keyboard up.
+  if (!document.activeElement || document.activeElement === document.body) {
+    if (window.matchMedia('(pointer: fine)').matches) $('composer-input').focus();
+  }
 }
 
 function replayTurn(entry) {
