@@ -1,0 +1,1 @@
+// The page arrives with the web chat (branch page).
