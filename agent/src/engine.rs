@@ -1,7 +1,7 @@
 //! One turn of a conversation: the fast path, else the LLM tool loop; writes become pending
 //! actions that only the caller's decision runs, once.
 
-use crate::event::{CallOutcome, CallRecord, Inbound, Outbound, Path, TurnReport};
+use crate::event::{Attachment, CallOutcome, CallRecord, Inbound, Outbound, Path, TurnReport};
 use crate::ground::Grounding;
 use crate::llm::{LlmClient, LlmError, Message, ToolCall};
 use crate::prompt;
@@ -71,8 +71,18 @@ pub const REDUCED_MODE: &str = "Mode réduit : l'assistant (modèle de langue) e
     Je réponds aux demandes courantes : impayés, solde et historique d'un copropriétaire, rapport financier, \
     factures à payer, enregistrement d'un paiement.";
 
-const NOT_UNDERSTOOD_REDUCED: &str = "Je n'ai pas compris cette demande sans l'assistant. Essayez par exemple : \
-    « impayés de Guéliz », « solde de M. Lahlou », « rapport financier de Guéliz », « factures à payer ».";
+/// What the fast path answers when it did not understand and the LLM is not there: examples
+/// that fit the caller (a co-owner is never shown a neighbour's name).
+fn not_understood_reduced(caller: &Caller) -> &'static str {
+    if caller.role.is_staff() {
+        "Je n'ai pas compris cette demande sans l'assistant. Essayez par exemple : \
+         « impayés de la résidence … », « solde du lot … », « rapport financier de la résidence … », \
+         « factures à payer »."
+    } else {
+        "Je n'ai pas compris cette demande sans l'assistant. Essayez par exemple : \
+         « combien je dois ? », « mon historique de paiements »."
+    }
+}
 
 const MODEL_FAILED: &str = "Je n'ai pas réussi à traiter votre demande. Reformulez-la, par exemple : \
     « impayés de Guéliz » ou « solde du lot A12 ».";
@@ -82,6 +92,33 @@ const PROSE_REPLACED: &str = "La réponse rédigée par l'assistant citait un mo
 
 const NO_FIGURE: &str = "Je ne peux pas donner ce chiffre : il ne provient d'aucun calcul sur vos données. \
     Posez la question autrement, par exemple « solde de M. Lahlou » ou « impayés de Guéliz ».";
+
+/// Tools that take a résidence, to which the channel's selected résidence applies.
+const RESIDENCE_TOOLS: [&str; 3] = ["query_impayes", "rapport_financier", "list_factures"];
+
+/// The answer to a file received with a message.
+fn received(caller: &Caller, file: &Attachment) -> String {
+    let what = format!("Fichier reçu : « {} » ({}).", file.nom, taille(file.taille));
+    if caller.role.is_staff() {
+        format!(
+            "{what} La lecture automatique des factures n'est pas encore disponible : le fichier est conservé, \
+             accessible par le lien ci-dessus."
+        )
+    } else {
+        format!("{what} Il est conservé dans votre dossier.")
+    }
+}
+
+/// A file size in French ("850 Ko", "1,2 Mo").
+fn taille(bytes: i64) -> String {
+    const KO: i64 = 1024;
+    if bytes < KO * KO {
+        format!("{} Ko", (bytes + KO - 1) / KO)
+    } else {
+        let tenths = (bytes * 10 + KO * KO / 2) / (KO * KO);
+        format!("{},{} Mo", tenths / 10, tenths % 10)
+    }
+}
 
 /// How long a known state of the LLM server is trusted before it is checked again.
 const HEALTH_TTL: Duration = Duration::from_secs(30);
@@ -115,6 +152,9 @@ struct Turn<'a> {
     model_calls: u32,
     prompt_tokens: u32,
     pending: Option<Uuid>,
+    /// What the user was shown (prose merged, no activity lines): stored with the answer, so a
+    /// channel can replay the conversation.
+    events: Vec<Outbound>,
 }
 
 impl<'a> Turn<'a> {
@@ -131,10 +171,16 @@ impl<'a> Turn<'a> {
             model_calls: 0,
             prompt_tokens: 0,
             pending: None,
+            events: Vec::new(),
         }
     }
 
-    fn emit(&self, event: Outbound) {
+    fn emit(&mut self, event: Outbound) {
+        match (&event, self.events.last_mut()) {
+            (Outbound::Activity { .. }, _) => {}
+            (Outbound::Text { text }, Some(Outbound::Text { text: shown })) => shown.push_str(text),
+            _ => self.events.push(event.clone()),
+        }
         // A closed channel means the user left; the turn still completes and is stored.
         let _ = self.out.send(event);
     }
@@ -145,12 +191,23 @@ impl<'a> Turn<'a> {
         self.shown.push(text);
     }
 
+    /// Prose the gate already sent, piece by piece: kept as said and as one shown event.
+    fn streamed(&mut self, prose: &str) {
+        let prose = prose.trim();
+        if !prose.is_empty() {
+            self.shown.push(prose.to_string());
+            self.events.push(Outbound::Text {
+                text: prose.to_string(),
+            });
+        }
+    }
+
     fn notice(&mut self, text: &str) {
         self.emit(Outbound::Notice { text: text.into() });
         self.shown.push(text.into());
     }
 
-    fn tables(&self, tables: &[Table]) {
+    fn tables(&mut self, tables: &[Table]) {
         for table in tables {
             self.emit(Outbound::Table {
                 table: table.clone(),
@@ -158,8 +215,8 @@ impl<'a> Turn<'a> {
         }
     }
 
-    fn report(self) -> TurnReport {
-        TurnReport {
+    fn report(self) -> (TurnReport, Vec<Outbound>) {
+        let report = TurnReport {
             conversation: self.conversation,
             path: self.path,
             calls: self.calls,
@@ -169,7 +226,8 @@ impl<'a> Turn<'a> {
             model_calls: self.model_calls,
             prompt_tokens: self.prompt_tokens,
             pending: self.pending,
-        }
+        };
+        (report, self.events)
     }
 }
 
@@ -188,6 +246,23 @@ impl Agent {
         &self.ctx
     }
 
+    /// The conversation a channel resumes: the caller's latest one still active on their
+    /// channel, or a new one.
+    pub async fn current_conversation(&self, caller: &Caller) -> Result<i64, AgentError> {
+        let mut t = self.ctx.store.tenant(caller.syndic_id).await?;
+        let id = t.conversation_for(caller, self.config.idle_minutes).await?;
+        t.commit().await?;
+        Ok(id)
+    }
+
+    /// Starts a new conversation for the caller ("nouvelle conversation").
+    pub async fn new_conversation(&self, caller: &Caller) -> Result<i64, AgentError> {
+        let mut t = self.ctx.store.tenant(caller.syndic_id).await?;
+        let id = t.new_conversation(caller).await?;
+        t.commit().await?;
+        Ok(id)
+    }
+
     /// One user message: stored, answered (events on `out`), and its answer stored.
     pub async fn handle(&self, inbound: Inbound, out: &Sink) -> Result<TurnReport, AgentError> {
         let caller = &inbound.caller;
@@ -199,8 +274,16 @@ impl Agent {
             _ => t.conversation_for(caller, self.config.idle_minutes).await?,
         };
         let history = t.recent_messages(conversation, self.config.history).await?;
-        t.add_message(conversation, MessageRole::User, text, None, None)
-            .await?;
+        let attached = (!inbound.attachments.is_empty())
+            .then(|| serde_json::json!({ "attachments": inbound.attachments }));
+        t.add_message(
+            conversation,
+            MessageRole::User,
+            text,
+            None,
+            attached.as_ref(),
+        )
+        .await?;
         let waiting = t.waiting_action(caller, conversation).await?;
         t.commit().await?;
 
@@ -220,11 +303,29 @@ impl Agent {
         }
 
         let mut turn = Turn::new(out, conversation, Path::FastPath, today);
+        for file in &inbound.attachments {
+            turn.emit(Outbound::File { file: file.clone() });
+            turn.say(received(caller, file));
+        }
+        if text.is_empty() {
+            return self.finish(caller, turn).await;
+        }
         turn.grounding.add_text(text);
         let previous = previous_call(&history);
         let routed = router::route(&self.ctx.store, caller, today, text, previous.as_ref()).await?;
+        let focus = inbound
+            .residence
+            .as_deref()
+            .filter(|r| !r.trim().is_empty());
         match routed.route {
-            Route::Call { tool, args } => {
+            Route::Call { tool, mut args } => {
+                // The résidence selected in the channel, when the message names none.
+                if let (Some(r), Some(map)) = (focus, args.as_object_mut())
+                    && RESIDENCE_TOOLS.contains(&tool)
+                    && !map.contains_key("residence")
+                {
+                    map.insert("residence".into(), r.into());
+                }
                 self.fast_call(caller, &mut turn, tool, args).await?;
                 if self.llm_down().await {
                     turn.notice(REDUCED_MODE);
@@ -233,12 +334,12 @@ impl Agent {
             Route::Ask(question) => turn.say(question),
             Route::Llm => match &self.llm {
                 Some(llm) => {
-                    self.llm_turn(llm, caller, &mut turn, text, &history)
+                    self.llm_turn(llm, caller, &mut turn, text, focus, &history)
                         .await?
                 }
                 None => {
                     turn.path = Path::Reduced;
-                    turn.say(NOT_UNDERSTOOD_REDUCED);
+                    turn.say(not_understood_reduced(caller));
                     turn.notice(REDUCED_MODE);
                 }
             },
@@ -506,6 +607,7 @@ impl Agent {
         caller: &Caller,
         turn: &mut Turn<'_>,
         text: &str,
+        focus: Option<&str>,
         history: &[StoredMessage],
     ) -> Result<(), AgentError> {
         turn.path = Path::Llm;
@@ -514,6 +616,7 @@ impl Agent {
         let mut messages = vec![Message::system(prompt::system_prompt(
             caller,
             self.ctx.clock.today(),
+            focus,
         ))];
         messages.extend(history.iter().filter_map(history_message));
         messages.push(Message::user(text));
@@ -550,7 +653,7 @@ impl Agent {
                     self.set_health(false);
                     if results.is_empty() && turn.calls.is_empty() {
                         turn.path = Path::Reduced;
-                        turn.say(NOT_UNDERSTOOD_REDUCED);
+                        turn.say(not_understood_reduced(caller));
                         turn.notice(REDUCED_MODE);
                         return Ok(());
                     }
@@ -576,9 +679,7 @@ impl Agent {
                     })
                 })
                 .collect();
-            if !gate.shown.trim().is_empty() {
-                turn.shown.push(gate.shown.trim().to_string());
-            }
+            turn.streamed(&gate.shown);
             messages.push(Message::assistant(reply.content.clone(), valid));
             let mut stop = false;
             for call in reply.calls {
@@ -658,14 +759,18 @@ impl Agent {
 
     /// Stores the assistant's answer and closes the turn.
     async fn finish(&self, caller: &Caller, turn: Turn<'_>) -> Result<TurnReport, AgentError> {
-        let report = turn.report();
+        let (report, events) = turn.report();
         let mut t = self.ctx.store.tenant(caller.syndic_id).await?;
         t.add_message(
             report.conversation,
             MessageRole::Assistant,
             &report.answer,
             None,
-            Some(&serde_json::json!({ "path": report.path, "pending": report.pending })),
+            Some(&serde_json::json!({
+                "path": report.path,
+                "pending": report.pending,
+                "events": events,
+            })),
         )
         .await?;
         t.commit().await?;
@@ -839,16 +944,14 @@ impl ProseGate {
                 .to_string();
             if !rest.trim().is_empty() {
                 if turn.grounding.ungrounded(&rest).is_empty() {
-                    turn.emit(Outbound::Text { text: rest.clone() });
+                    let _ = turn.out.send(Outbound::Text { text: rest.clone() });
                     self.shown.push_str(&rest);
                 } else {
                     self.broken = true;
                 }
             }
         }
-        if !self.shown.trim().is_empty() {
-            turn.shown.push(self.shown.trim().to_string());
-        }
+        turn.streamed(&self.shown);
         if self.broken {
             turn.prose_replaced = true;
             tracing::warn!("model prose stated an ungrounded amount; replaced");

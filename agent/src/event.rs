@@ -2,7 +2,7 @@
 //! own idiom (WebSocket frames, Telegram messages and inline keyboards, WhatsApp buttons, a
 //! terminal).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use wakil_schema::Caller;
 use wakil_tools::Table;
@@ -15,6 +15,33 @@ pub struct Inbound {
     /// The conversation to continue, when the channel knows it; otherwise the caller's latest
     /// active one on this channel (or a new one).
     pub conversation: Option<i64>,
+    /// Files sent with the message (already stored by the channel).
+    pub attachments: Vec<Attachment>,
+    /// The résidence the user has selected in the channel (the web chat's selector): the
+    /// default when the message names none.
+    pub residence: Option<String>,
+}
+
+impl Inbound {
+    /// A plain text message, with no attachment nor selected résidence.
+    pub fn text(caller: Caller, text: impl Into<String>, conversation: Option<i64>) -> Self {
+        Inbound {
+            caller,
+            text: text.into(),
+            conversation,
+            attachments: Vec::new(),
+            residence: None,
+        }
+    }
+}
+
+/// A stored file: sent by the user, or produced for them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub id: Uuid,
+    pub nom: String,
+    pub mime: String,
+    pub taille: i64,
 }
 
 /// What the user sees, as it happens.
@@ -32,6 +59,11 @@ pub enum Outbound {
         id: Uuid,
         summary: String,
         tables: Vec<Table>,
+    },
+    /// A file to open (an attachment received, a document produced).
+    File {
+        #[serde(flatten)]
+        file: Attachment,
     },
     /// Something the user should know about the service (reduced mode, a replaced answer).
     Notice { text: String },

@@ -63,14 +63,7 @@ impl Harness {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let report = self
             .agent
-            .handle(
-                Inbound {
-                    caller: caller.clone(),
-                    text: text.into(),
-                    conversation: None,
-                },
-                &tx,
-            )
+            .handle(Inbound::text(caller.clone(), text, None), &tx)
             .await
             .unwrap();
         drop(tx);

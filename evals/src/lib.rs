@@ -114,20 +114,12 @@ async fn run_case(
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     set_current(current, None);
     for earlier in &case.history {
-        let inbound = Inbound {
-            caller: caller.clone(),
-            text: earlier.clone(),
-            conversation: Some(conversation),
-        };
+        let inbound = Inbound::text(caller.clone(), earlier.clone(), Some(conversation));
         agent.handle(inbound, &tx).await?;
     }
     while rx.try_recv().is_ok() {}
     set_current(current, Some(case.clone()));
-    let inbound = Inbound {
-        caller,
-        text: case.message.clone(),
-        conversation: Some(conversation),
-    };
+    let inbound = Inbound::text(caller, case.message.clone(), Some(conversation));
     let started = Instant::now();
     let report: TurnReport = agent.handle(inbound, &tx).await?;
     let latency = started.elapsed();
@@ -203,6 +195,7 @@ pub fn displayed(events: &[Outbound]) -> String {
             Outbound::Text { text } | Outbound::Notice { text } => out.push(text.clone()),
             Outbound::Confirmation { summary, .. } => out.push(summary.clone()),
             Outbound::Table { table } => out.push(table.to_text()),
+            Outbound::File { file } => out.push(file.nom.clone()),
             Outbound::Activity { .. } => {}
         }
     }

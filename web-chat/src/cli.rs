@@ -99,8 +99,28 @@ enum Command {
     },
     /// Stop the embedded PostgreSQL of --data-dir, whoever started it.
     Stop,
-    /// Start the web chat server (comes with the web chat issue).
-    Serve,
+    /// Start the web chat server (loads the demo first when the database is empty).
+    Serve {
+        /// Address to listen on (127.0.0.1: this machine only).
+        #[arg(long, env = "WAKIL_HOST", default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        #[arg(long, env = "WAKIL_PORT", default_value_t = 8080)]
+        port: u16,
+        /// The fast path alone, without the LLM.
+        #[arg(long)]
+        no_llm: bool,
+        /// Connections to PostgreSQL.
+        #[arg(long, env = "WAKIL_DB_POOL", default_value_t = 16)]
+        pool: u32,
+        /// Where uploaded files are kept (default: <data-dir>/fichiers).
+        #[arg(long, env = "WAKIL_FILES_DIR")]
+        files_dir: Option<PathBuf>,
+    },
+    /// Set a user's web password (read from the standard input).
+    Passwd {
+        /// The user's e-mail.
+        email: String,
+    },
     /// Ask one question from the terminal: the answer, the tool calls, and for a write the
     /// confirmation (asked on a terminal, or --confirm ID / --cancel ID afterwards).
     Ask {
@@ -151,14 +171,7 @@ impl Cli {
 }
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
-    let later = |what: &str, issue: &str| {
-        eprintln!(
-            "« wakil {what} » arrive avec {issue}. En attendant : wakil tool --table NOM '{{…}}' --as EMAIL."
-        );
-        Ok(ExitCode::from(2))
-    };
     match &cli.command {
-        Command::Serve => return later("serve", "le chat web"),
         Command::Eval { mode, cases, out } => {
             if cli.database_url.as_deref().is_some_and(|u| !u.is_empty()) {
                 bail!(
@@ -308,12 +321,143 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
             ctx.store.close().await;
             return outcome;
         }
-        Command::Tool { name: None, .. }
-        | Command::Stop
-        | Command::Serve
-        | Command::Eval { .. } => {}
+        Command::Serve {
+            host,
+            port,
+            no_llm,
+            pool,
+            files_dir,
+        } => {
+            let files_dir = files_dir
+                .clone()
+                .unwrap_or_else(|| cli.data_dir.join("fichiers"));
+            let addr = std::net::SocketAddr::new(*host, *port);
+            serve(cli, db, addr, *no_llm, *pool, files_dir).await?;
+        }
+        Command::Passwd { email } => passwd(db, email).await?,
+        Command::Tool { name: None, .. } | Command::Stop | Command::Eval { .. } => {}
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `wakil serve`: the demo when the database is empty, then the web chat until Ctrl-C.
+async fn serve(
+    cli: &Cli,
+    db: &Database,
+    addr: std::net::SocketAddr,
+    no_llm: bool,
+    pool: u32,
+    files_dir: PathBuf,
+) -> Result<()> {
+    let admin = db.admin_pool().await?;
+    let mut users = wakil_schema::store::list_users(&admin, false).await?;
+    if users.is_empty() {
+        out!("Base vide : chargement des données de démonstration…");
+        seed::seed_demo(&admin, cli.clock().today()).await?;
+        users = wakil_schema::store::list_users(&admin, false).await?;
+    }
+    let coproprietaire = wakil_schema::store::list_users(&admin, true)
+        .await?
+        .into_iter()
+        .find(|u| {
+            u.role == wakil_schema::Role::Coproprietaire
+                && seed::DEMO_SYNDICS.contains(&u.syndic.as_str())
+        });
+    admin.close().await;
+
+    let llm = if no_llm {
+        None
+    } else {
+        Some(wakil_agent::llm::LlmClient::new(
+            wakil_agent::llm::LlmConfig::from_env(),
+        )?)
+    };
+    let ctx = ToolContext::new(db.store(pool).await?, cli.clock());
+    let agent = wakil_agent::engine::Agent::new(
+        ctx.clone(),
+        llm,
+        wakil_agent::engine::AgentConfig::from_env(),
+    );
+    let config = wakil_web_chat::server::ServeConfig::from_env(addr, files_dir);
+    let app = wakil_web_chat::server::Application::build(agent, config).await?;
+    let url = format!("http://{}", app.local_addr()?);
+    out!("\nWakil — chat web : {url}\n");
+    let demo: Vec<_> = users
+        .iter()
+        .filter(|u| seed::DEMO_SYNDICS.contains(&u.syndic.as_str()))
+        .chain(coproprietaire.iter())
+        .collect();
+    if !demo.is_empty() {
+        out!(
+            "Comptes de démonstration (mot de passe : {}) :",
+            seed::DEMO_PASSWORD
+        );
+        for u in demo {
+            let residence = u
+                .residence
+                .as_deref()
+                .map(|r| format!(", {r}"))
+                .unwrap_or_default();
+            out!(
+                "  {:<36} {} ({}{residence})",
+                u.email,
+                u.nom_complet,
+                u.role.label()
+            );
+        }
+    }
+    out!("\nCtrl-C pour arrêter.");
+    app.run_until_stopped(shutdown_signal()).await?;
+    out!("Serveur arrêté.");
+    ctx.store.close().await;
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+/// `wakil passwd EMAIL`: the new password from the first line of the standard input.
+async fn passwd(db: &Database, email: &str) -> Result<()> {
+    use std::io::{BufRead, IsTerminal};
+    if std::io::stdin().is_terminal() {
+        eprint!("Nouveau mot de passe pour {email} (il s'affiche) : ");
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.chars().count() < 8 {
+        return Err(usage("mot de passe trop court : 8 caractères au moins").into());
+    }
+    let hash = wakil_web_chat::server::hash_password(password)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let store = db.store(1).await?;
+    let done = store.set_password_hash(email, &hash).await?;
+    store.close().await;
+    if !done {
+        return Err(usage(&format!(
+            "aucun utilisateur actif « {email} » (la liste : wakil users)"
+        ))
+        .into());
+    }
+    out!("Mot de passe changé ; les sessions ouvertes de {email} sont fermées.");
+    Ok(())
 }
 
 /// A request the user must correct: printed as is, exit code 3 (see `main`).

@@ -48,11 +48,7 @@ pub async fn ask(
             if question.trim().is_empty() {
                 anyhow::bail!("posez une question, ex. wakil ask \"impayés de Guéliz\" --as EMAIL");
             }
-            let inbound = Inbound {
-                caller: caller.clone(),
-                text: question.to_string(),
-                conversation: None,
-            };
+            let inbound = Inbound::text(caller.clone(), question, None);
             agent.handle(inbound, &tx).await?
         }
     };
@@ -105,6 +101,7 @@ async fn print_events(mut rx: UnboundedReceiver<Outbound>) {
                 write!(stdout, "{text}")
             }
             Outbound::Notice { text } => write!(stdout, "\n[{text}]\n"),
+            Outbound::File { file } => write!(stdout, "\n📎 {} ({})\n", file.nom, file.mime),
         };
     }
     let _ = writeln!(stdout);
@@ -138,11 +135,7 @@ pub async fn bench_turn(
     let mut times = Vec::with_capacity(runs);
     let mut last = None;
     for _ in 0..runs.max(1) {
-        let inbound = Inbound {
-            caller: caller.clone(),
-            text: question.to_string(),
-            conversation: None,
-        };
+        let inbound = Inbound::text(caller.clone(), question, None);
         let start = std::time::Instant::now();
         let report = agent.handle(inbound, &tx).await?;
         times.push(start.elapsed().as_secs_f64() * 1000.0);

@@ -932,6 +932,24 @@ fn build(
     if let Some(q) = found.ask.take() {
         return Ok(Route::Ask(q));
     }
+    // A co-owner asking for a résidence's debtors ("qui n'a pas payé à Guéliz ?"): the tool's
+    // role check answers, plainly, instead of a guess.
+    if intent == Intent::Impayes
+        && !staff
+        && !f.own
+        && found.coproprietaire.is_none()
+        && found.lot.is_none()
+        && (found.residence.is_some() || f.who)
+    {
+        let mut args = Map::new();
+        if let Some(r) = &found.residence {
+            args.insert("residence".into(), Value::String(r.clone()));
+        }
+        return Ok(Route::Call {
+            tool: "query_impayes",
+            args: Value::Object(args),
+        });
+    }
     // A co-owner's "impayés" are their own unpaid charges; staff's "impayés de M. X" too.
     if intent == Intent::Impayes
         && (!staff || found.coproprietaire.is_some() || found.lot.is_some())

@@ -446,6 +446,7 @@ impl Generator {
                 coproprietaire_id: None,
                 residence_id: None,
                 langue: Langue::Fr,
+                password_hash: Some(super::DEMO_PASSWORD_HASH.into()),
             });
             match s.role {
                 Role::Gestionnaire => ctx.gestionnaire = ctx.gestionnaire.or(Some(uid)),
@@ -809,6 +810,7 @@ impl Generator {
                     coproprietaire_id: Some(o.id),
                     residence_id: None,
                     langue: o.langue,
+                    password_hash: Some(super::DEMO_PASSWORD_HASH.into()),
                 });
             }
         }
@@ -832,6 +834,7 @@ impl Generator {
                 coproprietaire_id: None,
                 residence_id: Some(rid),
                 langue: owners[p].langue,
+                password_hash: Some(super::DEMO_PASSWORD_HASH.into()),
             });
             let mut note = format!("copropriétaire du lot {}", lot_list(&owners[p]));
             if spec.president_telegram {

@@ -41,6 +41,13 @@ use tables::{Ids, TABLES};
 /// article).
 pub const REGLEMENT_GUELIZ: &str = include_str!("reglement_gueliz.md");
 
+/// The password of every demo user (the demo is public; change it with `wakil passwd`).
+pub const DEMO_PASSWORD: &str = "wakil2026";
+
+/// [`DEMO_PASSWORD`] hashed with Argon2id (m=19456, t=2, p=1: argon2's defaults), computed once:
+/// seeding does not hash a password per user. A test of the server checks that it verifies.
+pub const DEMO_PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$/u84LyPzcs+pbKnz9qa9zA$WUazWjIfdCcuozWDS94U72NNcYEJste+Ofn0V4w4Es4";
+
 /// Names of the demo's syndics: their presence means the demo is loaded.
 pub const DEMO_SYNDICS: [&str; 2] = ["Atlas Syndic", "Syndic Al Manar"];
 

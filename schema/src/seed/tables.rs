@@ -147,6 +147,7 @@ table!(Users, UserRow, "users" {
     coproprietaire_id: Option<i64> = "bigint",
     residence_id: Option<i64> = "bigint",
     langue: Langue = "langue",
+    password_hash: Option<String> = "text",
 });
 
 table!(ChannelLinks, ChannelLinkRow, "channel_links" {

@@ -7,6 +7,7 @@ mod impayes;
 mod paiement;
 mod rapport;
 mod resolve;
+mod session;
 mod solde;
 
 pub use conversation::{AuditEntry, Claim, PendingAction, StoredMessage};
@@ -20,6 +21,7 @@ pub use rapport::{BudgetEcart, DepenseCategorie, RapportChiffres};
 pub use resolve::{
     CoproprietaireRef, Lookup, LotRef, NameDrivers, NameHit, NameWordCount, ResidenceRef,
 };
+pub use session::{Fichier, LoginCandidate, NouveauFichier};
 pub use solde::{AllocationDetail, EcheanceDetail, PaiementDetail, SoldeChiffres};
 
 use crate::types::{Caller, Canal, Role};
