@@ -2,33 +2,12 @@
 // ARCHITECTURE.md (section `web-chat/`): the HTTP routes under /api and the WebSocket frames of /ws.
 // One renderer (renderEvent) draws the assistant's events, live or replayed from `hello.history`.
 
-const ROLES = {
-  admin: 'administrateur',
-  gestionnaire: 'gestionnaire',
-  comptable: 'comptable',
-  president: 'président du conseil syndical',
-  coproprietaire: 'copropriétaire',
-};
-
-// Budget categories as the schema names them (snake_case) → the French label.
-const CATEGORIES = {
-  eau: 'Eau',
-  electricite: 'Électricité',
-  ascenseur: 'Ascenseur',
-  gardiennage: 'Gardiennage',
-  nettoyage: 'Nettoyage',
-  jardinage: 'Jardinage',
-  assurance: 'Assurance',
-  travaux: 'Travaux',
-  honoraires_syndic: 'Honoraires syndic',
-  entretien: 'Entretien',
-  divers: 'Divers',
-};
-
 const RECONNECT_DELAYS_MS = [500, 1000, 2000, 4000, 8000, 10000];
 const RESIDENCE_KEY = 'wakil.residence';
 const NEAR_BOTTOM_PX = 120;
 const COMPOSER_MAX_PX = 160;
+// Messages sent and not yet answered beyond which the page asks to wait (the server queues a few).
+const MAX_AWAITING = 4;
 
 const state = {
   user: null,
@@ -41,7 +20,7 @@ const state = {
   pending: new Set(), // confirmation ids still waiting (from `hello.pending`)
   turn: null, // the assistant bubble receiving live events
   awaiting: 0, // messages and decisions sent whose `done` has not come
-  attachments: [], // {key, nom, taille, status: 'uploading' | 'ready', id}
+  attachments: [], // {key, nom, taille, status: 'uploading' | 'ready', id, url}
   attachmentSeq: 0,
   dashboard: null,
   dashboardSeq: 0,
@@ -97,6 +76,10 @@ function formatSize(bytes) {
   const n = Number(bytes) || 0;
   if (n < 1024 * 1024) return `${numberFr.format(Math.max(n / 1024, 0.1))} Ko`;
   return `${numberFr.format(n / (1024 * 1024))} Mo`;
+}
+
+function capitalize(text) {
+  return text ? text[0].toUpperCase() + text.slice(1) : '';
 }
 
 function plural(n, one, many) {
@@ -222,7 +205,7 @@ function startApp(session) {
   state.user = session.user;
   state.residences = Array.isArray(session.residences) ? session.residences : [];
   $('user-name').textContent = session.user.nom || session.user.email || '';
-  $('user-role').textContent = ROLES[session.user.role] || session.user.role || '';
+  $('user-role').textContent = session.user.role_texte || session.user.role || '';
   $('welcome-title').textContent = `Bonjour ${firstName(session.user.nom)} !`;
   fillResidences();
   showView('app');
@@ -384,7 +367,7 @@ function onHello(frame) {
   // The replay is one update for assistive technologies, not one announcement per message.
   log.setAttribute('aria-busy', 'true');
   for (const entry of Array.isArray(frame.history) ? frame.history : []) {
-    if (entry.role === 'user') appendUserMessage(entry.text, [], entry.at);
+    if (entry.role === 'user') appendUserMessage(entry.text, entry.attachments || [], entry.at);
     else if (entry.role === 'assistant') replayTurn(entry);
   }
   log.setAttribute('aria-busy', 'false');
@@ -431,15 +414,14 @@ function resetConversation() {
 // ---------------------------------------------------------------------------------------------
 // Messages and the one renderer of assistant events
 
-function appendUserMessage(text, fileNames, at) {
+// `files`: {nom, taille, url} as `POST /api/fichiers` and `hello.history` give them.
+function appendUserMessage(text, files, at) {
   const bubble = h(
     'div',
     { class: 'bubble' },
     h('span', { class: 'visually-hidden', text: 'Vous : ' }),
     text ? h('p', { class: 'prose', text }) : null,
-    fileNames.length
-      ? h('ul', { class: 'sent-files' }, fileNames.map((nom) => h('li', {}, icon('file'), h('span', { text: nom }))))
-      : null,
+    files.length ? h('div', { class: 'sent-files' }, files.map(renderFile)) : null,
   );
   $('log').append(h('article', { class: 'message message-user' }, bubble, timeOf(at)));
   updateEmptyState();
@@ -648,6 +630,10 @@ function sendMessage(rawText) {
     return false;
   }
   if (!text && !ready.length) return false;
+  if (state.awaiting >= MAX_AWAITING) {
+    showComposerError('Patientez un instant : Wakil répond encore à vos messages précédents.');
+    return false;
+  }
   const residence = selectedResidence();
   const frame = {
     type: 'message',
@@ -660,7 +646,7 @@ function sendMessage(rawText) {
     return false;
   }
   showComposerError('');
-  appendUserMessage(text, ready.map((a) => a.nom));
+  appendUserMessage(text, ready);
   state.attachments = [];
   renderAttachments();
   expectAnswer();
@@ -706,7 +692,7 @@ function showComposerError(text) {
 // Attachments
 
 async function uploadFile(file) {
-  const item = { key: ++state.attachmentSeq, nom: file.name, taille: file.size, status: 'uploading', id: null };
+  const item = { key: ++state.attachmentSeq, nom: file.name, taille: file.size, status: 'uploading', id: null, url: null };
   state.attachments.push(item);
   renderAttachments();
   showComposerError('');
@@ -721,7 +707,8 @@ async function uploadFile(file) {
       body: file,
     });
     if (result.ok && result.body && result.body.id) {
-      Object.assign(item, { status: 'ready', id: result.body.id, nom: result.body.nom || file.name, taille: result.body.taille ?? file.size });
+      const { id, nom, taille, url } = result.body;
+      Object.assign(item, { status: 'ready', id, nom: nom || file.name, taille: taille ?? file.size, url });
     } else {
       failure = errorText(result, `erreur ${result.status}`);
     }
@@ -911,7 +898,7 @@ function budgetLine(ligne) {
   const over = realise > prevu;
   const fill = h('span', { class: 'bar-fill' });
   fill.style.width = `${Math.min(ratio, 1) * 100}%`;
-  const label = CATEGORIES[ligne.categorie] || String(ligne.categorie || '').replace(/_/g, ' ');
+  const label = capitalize(ligne.categorie_texte || String(ligne.categorie || '').replace(/_/g, ' '));
   return h(
     'li',
     { class: over ? 'budget-line is-over' : 'budget-line' },

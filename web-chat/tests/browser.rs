@@ -16,14 +16,14 @@ use wakil_schema::{Caller, Canal};
 use wakil_tools::ToolContext;
 use wakil_tools::format::{mad, montant};
 
-const STAFF: &str = "gestionnaire@atlas-syndic.ma";
+const STAFF: &str = common::STAFF;
 const COPRO: &str = "adil.belkadi@gmail.com";
 const RESIDENCE: &str = "Guéliz";
 
 #[tokio::test]
 async fn the_page_in_a_browser() {
     let app = common::spawn_app().await;
-    let ctx = ToolContext::new(app.store.clone(), app.clock.clone());
+    let ctx = app.ctx.clone();
     let staff = caller(&ctx, STAFF).await;
 
     // The résidence's unpaid total, as query_impayes gives it to the gestionnaire.
@@ -108,12 +108,10 @@ async fn answer(ctx: &ToolContext, mut caller: Caller, text: &str) -> String {
     caller.canal = Canal::Cli;
     let agent = Agent::new(ctx.clone(), None, AgentConfig::default());
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let inbound = Inbound {
-        caller,
-        text: text.to_string(),
-        conversation: None,
-    };
-    let report = agent.handle(inbound, &tx).await.unwrap();
+    let report = agent
+        .handle(Inbound::text(caller, text, None), &tx)
+        .await
+        .unwrap();
     drop(tx);
     let mut prose = String::new();
     while let Some(event) = rx.recv().await {

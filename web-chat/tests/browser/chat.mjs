@@ -144,8 +144,14 @@ function amountColumn(data) {
   return byLabel >= 0 ? byLabel : data.headers.findIndex((h) => h.right);
 }
 
+// The table of unpaid amounts: the one with a total row and a "Copropriétaire" column, in the
+// newest answer that has one.
 async function impayesTable(page) {
-  const table = page.locator('.message-assistant table').filter({ has: page.locator('tfoot') }).last();
+  const table = page
+    .locator('.message-assistant table')
+    .filter({ has: page.locator('tfoot') })
+    .filter({ has: page.getByRole('columnheader', { name: /copropri/i }) })
+    .last();
   await table.waitFor();
   const data = await readTable(table);
   check(data.caption.trim(), 'le tableau des impayés n’a pas de titre (<caption>)');
