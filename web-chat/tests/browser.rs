@@ -27,7 +27,13 @@ async fn the_page_in_a_browser() {
     let staff = caller(&ctx, STAFF).await;
 
     // The résidence's unpaid total, as query_impayes gives it to the gestionnaire.
-    let impayes = read(&ctx, &staff, "query_impayes", json!({ "residence": RESIDENCE })).await;
+    let impayes = read(
+        &ctx,
+        &staff,
+        "query_impayes",
+        json!({ "residence": RESIDENCE }),
+    )
+    .await;
     let total: Decimal = decimal(&impayes["total"]);
     // The payment: the smallest unpaid line, paid in full; the co-owner's balance after it is
     // solde_copro's balance before, minus the amount.
@@ -61,14 +67,22 @@ async fn the_page_in_a_browser() {
         .env("COPRO_EMAIL", COPRO)
         .env("PASSWORD", common::DEMO_PASSWORD)
         .env("RESIDENCE", RESIDENCE)
-        .env("PAYMENT_TEXT", format!("{payer} a payé {} DH par virement", montant(amount)))
+        .env(
+            "PAYMENT_TEXT",
+            format!("{payer} a payé {} DH par virement", montant(amount)),
+        )
         // "Nouveau solde : 2 000,50 MAD dû", "crédit de …", "à jour (0,00 MAD)": the amount is there.
         .env("EXPECTED_BALANCE_TEXT", mad(after.abs()))
         .env("REFUSAL_TEXT", &refusal)
         .kill_on_drop(true)
         .output()
         .await
-        .unwrap_or_else(|e| panic!("node chat.mjs in {}: {e} (scripts/setup.sh installs node)", dir.display()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "node chat.mjs in {}: {e} (scripts/setup.sh installs node)",
+                dir.display()
+            )
+        });
     println!("{}", String::from_utf8_lossy(&output.stdout));
     eprintln!("{}", String::from_utf8_lossy(&output.stderr));
     assert!(
@@ -121,7 +135,10 @@ async fn answer(ctx: &ToolContext, mut caller: Caller, text: &str) -> String {
             _ => {}
         }
     }
-    assert!(report.calls.iter().all(|c| !c.outcome.succeeded()), "{report:?}");
+    assert!(
+        report.calls.iter().all(|c| !c.outcome.succeeded()),
+        "{report:?}"
+    );
     let prose = prose.trim().to_string();
     assert!(!prose.is_empty(), "no answer to « {text} »: {report:?}");
     prose
@@ -132,5 +149,8 @@ fn browser_dir() -> PathBuf {
 }
 
 fn workspace_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
