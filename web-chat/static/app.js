@@ -68,7 +68,7 @@ function icon(name, extraClass = '') {
 }
 
 const numberFr = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 1 });
-const percentFr = new Intl.NumberFormat('fr-FR', { style: 'percent', maximumFractionDigits: 0 });
+const percentFr = new Intl.NumberFormat('fr-FR', { style: 'percent', maximumFractionDigits: 1 });
 const timeFr = new Intl.DateTimeFormat('fr-FR', { hour: '2-digit', minute: '2-digit' });
 const dateFr = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeZone: 'UTC' });
 
@@ -497,15 +497,19 @@ function renderTable(table) {
   const right = columns.map((c) => c.align === 'right');
   const cell = (tag, value, i, extra = {}) =>
     h(tag, { class: right[i] ? 'num' : null, ...extra }, value === null || value === undefined ? '' : String(value));
+  // A header without a label (a column of row labels) still names its column for screen readers.
+  const header = (c, i) =>
+    c.label ? cell('th', c.label, i, { scope: 'col' }) : h('th', { scope: 'col' }, h('span', { class: 'visually-hidden', text: 'Libellé' }));
   const row = (cells) => h('tr', {}, cells.map((value, i) => cell('td', value, i)));
   return h(
     'div',
-    { class: 'table-scroll', role: 'region', tabindex: '0', 'aria-label': table.title || 'Tableau' },
+    // Focusable so that a table wider than a phone scrolls with the keyboard too.
+    { class: 'table-scroll', role: 'group', tabindex: '0', 'aria-label': table.title || 'Tableau' },
     h(
       'table',
       { class: 'data-table' },
       table.title ? h('caption', { text: table.title }) : null,
-      h('thead', {}, h('tr', {}, columns.map((c, i) => cell('th', c.label, i, { scope: 'col' })))),
+      h('thead', {}, h('tr', {}, columns.map(header))),
       h('tbody', {}, (table.rows || []).map(row)),
       Array.isArray(table.footer) ? h('tfoot', {}, row(table.footer)) : null,
     ),
