@@ -53,7 +53,6 @@ const ICONS = {
   alert: 'M12 9v4M12 17h.01M10.3 3.9L1.8 18a2 2 0 0 0 1.7 3h17a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0z',
   close: 'M6 6l12 12M18 6L6 18',
   shield: 'M12 22s8-4 8-10V5l-8-3-8 3v7c0 6 8 10 8 10z',
-  check: 'M5 12l5 5 9-10',
 };
 
 function icon(name, extraClass = '') {
