@@ -416,6 +416,7 @@ async fn serve(
         seed::seed_demo(&admin, cli.clock().today()).await?;
         users = wakil_schema::store::list_users(&admin, false).await?;
     }
+    seed::ensure_demo_passwords(&admin).await?;
     let coproprietaire = wakil_schema::store::list_users(&admin, true)
         .await?
         .into_iter()
