@@ -555,3 +555,23 @@ async fn the_page_and_its_assets_are_served_with_a_strict_policy() {
         "Page introuvable."
     );
 }
+
+#[tokio::test]
+async fn a_socket_does_not_outlive_its_login() {
+    let app = spawn_app().await;
+    let cookie = app.login(STAFF).await;
+    let (mut ws, _) = app.ws(&cookie).await;
+    assert!(!of_type(&ws.ask("factures à payer").await, "table").is_empty());
+    let out = app.post("/api/logout", Some(&cookie), &json!({})).await;
+    assert_eq!(out.status(), 204);
+    ws.send(json!({ "type": "message", "text": "impayés de Guéliz" }))
+        .await;
+    let e = ws.next().await;
+    assert_eq!(e["type"], "error");
+    assert_eq!(
+        e["message"],
+        "Votre session est terminée : reconnectez-vous."
+    );
+    let (code, _) = ws.closed().await.expect("a close frame");
+    assert_eq!(code, 4401);
+}
