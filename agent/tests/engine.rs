@@ -31,6 +31,17 @@ async fn harness_with(script: Vec<Turn>, timeout: Duration) -> Harness {
     harness_at(fake, url, timeout).await
 }
 
+/// The agent with its model unreachable (reduced mode).
+async fn harness_down() -> Harness {
+    let down = FakeOllama::unreachable_url().await;
+    harness_at(
+        FakeOllama::start(vec![]).await,
+        down,
+        Duration::from_secs(5),
+    )
+    .await
+}
+
 /// The agent's model at `host` (the fake's URL, or one where nothing listens).
 async fn harness_at(fake: FakeOllama, host: String, timeout: Duration) -> Harness {
     let db = fresh(Template::Demo).await;
@@ -500,13 +511,7 @@ async fn a_cancelled_or_expired_action_writes_nothing() {
 
 #[tokio::test]
 async fn with_the_llm_down_the_fast_path_still_answers() {
-    let down = FakeOllama::unreachable_url().await;
-    let h = harness_at(
-        FakeOllama::start(vec![]).await,
-        down,
-        Duration::from_secs(5),
-    )
-    .await;
+    let h = harness_down().await;
     let g = h.caller(GESTIONNAIRE).await;
     let total = gueliz_total(&h, &g).await;
     let (report, events) = h.ask(&g, "impayés de Guéliz").await;
@@ -663,13 +668,7 @@ async fn a_negative_payment_is_refused_and_nothing_is_prepared() {
 
 #[tokio::test]
 async fn a_co_owner_asking_for_the_debtors_is_refused_plainly_even_without_the_model() {
-    let down = FakeOllama::unreachable_url().await;
-    let h = harness_at(
-        FakeOllama::start(vec![]).await,
-        down,
-        Duration::from_secs(5),
-    )
-    .await;
+    let h = harness_down().await;
     let owner: String = sqlx::query_scalar(
         "SELECT email FROM users WHERE role = 'coproprietaire' ORDER BY id LIMIT 1",
     )

@@ -174,6 +174,15 @@ impl Store {
                 .bind(email)
                 .fetch_optional(&self.pool)
                 .await?;
+        self.caller_of(found, canal).await
+    }
+
+    /// The caller for an identified `(user_id, syndic_id)`, read in their tenant.
+    pub(crate) async fn caller_of(
+        &self,
+        found: Option<(i64, i64)>,
+        canal: Canal,
+    ) -> Result<Option<Caller>> {
         match found {
             Some((user_id, syndic_id)) => {
                 let mut t = self.tenant_read(syndic_id).await?;

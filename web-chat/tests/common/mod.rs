@@ -76,6 +76,16 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// A login attempt as the page makes it.
+    pub async fn try_login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post(
+            "/api/login",
+            None,
+            &serde_json::json!({ "email": email, "password": password }),
+        )
+        .await
+    }
+
     pub fn client(&self) -> Client {
         Client::new(&self.url)
     }
@@ -86,6 +96,13 @@ impl TestApp {
             .login(email, DEMO_PASSWORD)
             .await
             .unwrap_or_else(|e| panic!("login of {email}: {e}"))
+    }
+
+    /// Logs in as `email` and opens a socket: the cookie, the socket and its `hello`.
+    pub async fn open_as(&self, email: &str) -> (String, Ws, Value) {
+        let cookie = self.login(email).await;
+        let (ws, hello) = self.ws(&cookie).await;
+        (cookie, ws, hello)
     }
 
     /// A WebSocket as the page opens it; its first frame (`hello`) is returned with it.
@@ -156,6 +173,14 @@ impl Ws {
     pub async fn closed(&mut self) -> Option<(u16, String)> {
         bounded("the close", self.0.closed()).await
     }
+}
+
+/// The prose of the frames, joined.
+pub fn text_of(frames: &[Value]) -> String {
+    of_type(frames, "text")
+        .iter()
+        .map(|f| f["text"].as_str().unwrap_or_default())
+        .collect()
 }
 
 /// The frames of a given type.
