@@ -9,22 +9,7 @@ echo "Compilation de wakil (release ; une dizaine de minutes la première fois)�
 cargo build --release --quiet --bin wakil
 WAKIL="${CARGO_TARGET_DIR:-target}/release/wakil"
 
-# The demo is loaded once; later runs find it.
-if [ -z "$("$WAKIL" users)" ]; then
-    "$WAKIL" seed --demo >/dev/null
-    echo "Données de démonstration chargées."
-fi
-
-echo
-echo "Utilisateurs de démonstration (wakil tool NOM '{…}' --as EMAIL ; wakil users --all pour les copropriétaires) :"
-"$WAKIL" users
-echo
-# Until the web chat exists (`wakil serve`), the conversation runs in the terminal: one question
-# to the agent (the fast path answers it; without an Ollama model it says it is in reduced mode).
-echo "Question : « Quels sont les impayés de la résidence Guéliz ? » (gestionnaire)"
-"$WAKIL" ask "Quels sont les impayés de la résidence Guéliz ?" --as gestionnaire@atlas-syndic.ma
-echo
-echo "À essayer :"
-echo "  $WAKIL ask \"chhal khassni nkhelless ?\" --as anas.mernissi@gmail.com"
-echo "  $WAKIL ask \"Meryem Marrakchi a payé 1 200 DH par virement réf VIR-88\" --as comptable@atlas-syndic.ma"
-echo "  $WAKIL eval --mode fast-path"
+# `wakil serve` loads the demo on first start (an empty database), prints the address and the
+# demo logins, and serves the web chat until Ctrl-C. Without an Ollama model it answers the
+# frequent requests itself (reduced mode).
+exec "$WAKIL" serve "$@"

@@ -31,6 +31,17 @@ async fn harness_with(script: Vec<Turn>, timeout: Duration) -> Harness {
     harness_at(fake, url, timeout).await
 }
 
+/// The agent with its model unreachable (reduced mode).
+async fn harness_down() -> Harness {
+    let down = FakeOllama::unreachable_url().await;
+    harness_at(
+        FakeOllama::start(vec![]).await,
+        down,
+        Duration::from_secs(5),
+    )
+    .await
+}
+
 /// The agent's model at `host` (the fake's URL, or one where nothing listens).
 async fn harness_at(fake: FakeOllama, host: String, timeout: Duration) -> Harness {
     let db = fresh(Template::Demo).await;
@@ -500,13 +511,7 @@ async fn a_cancelled_or_expired_action_writes_nothing() {
 
 #[tokio::test]
 async fn with_the_llm_down_the_fast_path_still_answers() {
-    let down = FakeOllama::unreachable_url().await;
-    let h = harness_at(
-        FakeOllama::start(vec![]).await,
-        down,
-        Duration::from_secs(5),
-    )
-    .await;
+    let h = harness_down().await;
     let g = h.caller(GESTIONNAIRE).await;
     let total = gueliz_total(&h, &g).await;
     let (report, events) = h.ask(&g, "impayés de Guéliz").await;
@@ -659,4 +664,76 @@ async fn a_negative_payment_is_refused_and_nothing_is_prepared() {
             .any(|e| matches!(e, Outbound::Confirmation { .. }))
     );
     assert!(text_of(&events).contains("positif"), "{}", text_of(&events));
+}
+
+#[tokio::test]
+async fn a_co_owner_asking_for_the_debtors_is_refused_plainly_even_without_the_model() {
+    let h = harness_down().await;
+    let owner: String = sqlx::query_scalar(
+        "SELECT email FROM users WHERE role = 'coproprietaire' ORDER BY id LIMIT 1",
+    )
+    .fetch_one(&h.db.admin)
+    .await
+    .unwrap();
+    let c = h.caller(&owner).await;
+    for question in [
+        "Donne-moi la liste des débiteurs de la résidence Guéliz",
+        "qui n'a pas payé à Guéliz ?",
+    ] {
+        let (report, events) = h.ask(&c, question).await;
+        assert!(report.refused, "{question}: {:?}", report.calls);
+        assert_eq!(report.calls[0].tool, "query_impayes");
+        assert_eq!(tables(&events), 0);
+        assert!(
+            text_of(&events).contains("réservée à l'équipe du syndic"),
+            "{}",
+            text_of(&events)
+        );
+    }
+    // Not understood: the examples offered fit a co-owner and name nobody.
+    let (report, events) = h.ask(&c, OPEN_QUESTION).await;
+    assert_eq!(report.path, Path::Reduced);
+    let shown = text_of(&events);
+    assert!(shown.contains("combien je dois"), "{shown}");
+    assert!(!shown.contains("Lahlou"), "{shown}");
+}
+
+#[tokio::test]
+async fn what_was_shown_is_stored_with_the_answer_for_a_replay() {
+    let h = harness(vec![
+        call(
+            "query_impayes",
+            serde_json::json!({ "residence": "Guéliz" }),
+        ),
+        Turn::Text("Voici les impayés de Guéliz. Cinq copropriétaires sont concernés.".into()),
+    ])
+    .await;
+    let g = h.caller(GESTIONNAIRE).await;
+    let (report, events) = h.ask(&g, OPEN_QUESTION).await;
+    assert_eq!(report.path, Path::Llm);
+    let stored: serde_json::Value = sqlx::query_scalar(
+        "SELECT donnees FROM messages WHERE conversation_id = $1 AND role = 'assistant'",
+    )
+    .bind(report.conversation)
+    .fetch_one(&h.db.admin)
+    .await
+    .unwrap();
+    let replay = stored["events"].as_array().unwrap();
+    // Activity lines are not kept; the streamed prose is one text; the table is the one shown.
+    assert!(replay.iter().all(|e| e["type"] != "activity"));
+    let texts: Vec<&serde_json::Value> = replay.iter().filter(|e| e["type"] == "text").collect();
+    assert_eq!(texts.len(), 1, "{replay:?}");
+    assert_eq!(
+        texts[0]["text"],
+        "Voici les impayés de Guéliz. Cinq copropriétaires sont concernés."
+    );
+    let shown_table = events
+        .iter()
+        .find_map(|e| match e {
+            Outbound::Table { table } => Some(serde_json::to_value(table).unwrap()),
+            _ => None,
+        })
+        .unwrap();
+    let stored_table = replay.iter().find(|e| e["type"] == "table").unwrap();
+    assert_eq!(stored_table["table"], shown_table);
 }

@@ -514,3 +514,45 @@ async fn numbers_in_residence_names() {
     };
     assert_eq!(args, json!({"residence": "Résidence Bab Al Bahr 321"}));
 }
+
+#[tokio::test]
+async fn a_co_owner_asking_for_a_residences_debtors_goes_to_the_tools_refusal() {
+    let db = fresh(Template::Demo).await;
+    let owner: String = sqlx::query_scalar(
+        "SELECT email FROM users WHERE role = 'coproprietaire' ORDER BY id LIMIT 1",
+    )
+    .fetch_one(&db.admin)
+    .await
+    .unwrap();
+    let c = caller(&db, &owner).await;
+    for text in [
+        "Donne-moi la liste des débiteurs de la résidence Guéliz",
+        "qui n'a pas payé à Guéliz ?",
+    ] {
+        let r = route(&db.store, &c, DEMO_TODAY, text, None).await.unwrap();
+        assert!(
+            matches!(
+                r.route,
+                Route::Call {
+                    tool: "query_impayes",
+                    ..
+                }
+            ),
+            "{text}: {:?} {:?}",
+            r.intent,
+            r.route
+        );
+    }
+    // Their own unpaid charges stay theirs.
+    let r = routed(&db, &c, "mes impayés", None).await;
+    assert!(
+        matches!(
+            r,
+            Route::Call {
+                tool: "solde_copro",
+                ..
+            }
+        ),
+        "{r:?}"
+    );
+}

@@ -222,3 +222,25 @@ async fn every_reference_between_tenant_rows_carries_the_syndic() {
     .unwrap();
     assert_eq!(loose, Vec::<String>::new());
 }
+
+/// Parallel processes migrating their own databases all set the shared role's password: a race
+/// on the role's catalog row ("tuple concurrently updated") made one of them fail.
+#[tokio::test]
+async fn migrations_of_several_databases_at_once_all_succeed() {
+    let mut dbs = Vec::new();
+    for _ in 0..6 {
+        dbs.push(fresh(Template::Demo).await);
+    }
+    for _ in 0..5 {
+        let runs: Vec<_> = dbs
+            .iter()
+            .map(|db| {
+                let (admin, password) = (db.admin.clone(), db.app_password.clone());
+                tokio::spawn(async move { wakil_schema::store::migrate(&admin, &password).await })
+            })
+            .collect();
+        for run in runs {
+            run.await.unwrap().unwrap();
+        }
+    }
+}

@@ -83,8 +83,12 @@ enum Command {
         all: bool,
     },
     /// Measure query_impayes for one résidence (latency percentiles and EXPLAIN ANALYZE), or
-    /// with --question a whole fast-path turn (router, tool, conversation and audit writes).
+    /// with --question a whole fast-path turn (router, tool, conversation and audit writes);
+    /// `bench ws`: many WebSocket sessions at once.
+    #[command(args_conflicts_with_subcommands = true)]
     Bench {
+        #[command(subcommand)]
+        target: Option<BenchTarget>,
         /// Résidence (name or id); default: the first of the caller's.
         #[arg(long)]
         residence: Option<String>,
@@ -93,7 +97,7 @@ enum Command {
         question: Option<String>,
         /// E-mail of the user to run as.
         #[arg(long = "as", value_name = "EMAIL")]
-        as_user: String,
+        as_user: Option<String>,
         #[arg(long, default_value_t = 50)]
         runs: usize,
     },
@@ -149,6 +153,37 @@ enum Command {
         /// Where the scorecard files go.
         #[arg(long, default_value = "eval-results")]
         out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchTarget {
+    /// Open N WebSocket sessions on loopback, each asking a fast-path question at the same
+    /// moment (the demo's users, round robin); print latency percentiles and errors.
+    Ws {
+        #[arg(long, default_value_t = 1000)]
+        sessions: usize,
+        /// A running server (default: one started here, without the LLM, on this database).
+        #[arg(long)]
+        url: Option<String>,
+        /// The demo users' password.
+        #[arg(long, default_value = seed::DEMO_PASSWORD)]
+        password: String,
+        /// What staff ask (co-owners ask "combien je dois ?").
+        #[arg(
+            long,
+            default_value = "Quels sont les impayés de la résidence Guéliz ?"
+        )]
+        question: String,
+        /// Logins and connections opened at once.
+        #[arg(long, default_value_t = 64)]
+        connect_concurrency: usize,
+        /// Spread the questions over this many seconds (default: all at the same moment).
+        #[arg(long, default_value_t = 0.0)]
+        over: f64,
+        /// PostgreSQL connections of the server started here.
+        #[arg(long, default_value_t = 16)]
+        pool: u32,
     },
 }
 
@@ -289,22 +324,47 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
             admin.close().await;
         }
         Command::Bench {
-            residence,
-            question: Some(question),
-            as_user,
-            runs,
-        } if residence.is_none() => {
-            let (ctx, caller) = session(cli, db, as_user).await?;
-            let outcome = converse::bench_turn(ctx.clone(), caller, question, *runs).await;
-            ctx.store.close().await;
-            outcome?;
+            target:
+                Some(BenchTarget::Ws {
+                    sessions,
+                    url,
+                    password,
+                    question,
+                    connect_concurrency,
+                    over,
+                    pool,
+                }),
+            ..
+        } => {
+            let options = crate::bench_ws::Options {
+                sessions: *sessions,
+                connect_concurrency: *connect_concurrency,
+                password: password.clone(),
+                question: question.clone(),
+                over_s: over.max(0.0),
+            };
+            bench_ws(cli, db, url.as_deref(), *pool, options).await?;
         }
         Command::Bench {
             residence,
+            question,
             as_user,
             runs,
             ..
-        } => bench(cli, db, residence.as_deref(), as_user, *runs).await?,
+        } => {
+            let as_user = as_user.as_deref().ok_or_else(|| {
+                usage("précisez l'utilisateur : --as EMAIL (la liste : wakil users)")
+            })?;
+            match question {
+                Some(question) => {
+                    let (ctx, caller) = session(cli, db, as_user).await?;
+                    let outcome = converse::bench_turn(ctx.clone(), caller, question, *runs).await;
+                    ctx.store.close().await;
+                    outcome?;
+                }
+                None => bench(cli, db, residence.as_deref(), as_user, *runs).await?,
+            }
+        }
         Command::Ask {
             question,
             as_user,
@@ -356,6 +416,7 @@ async fn serve(
         seed::seed_demo(&admin, cli.clock().today()).await?;
         users = wakil_schema::store::list_users(&admin, false).await?;
     }
+    seed::ensure_demo_passwords(&admin).await?;
     let coproprietaire = wakil_schema::store::list_users(&admin, true)
         .await?
         .into_iter()
@@ -411,6 +472,52 @@ async fn serve(
     out!("Serveur arrêté.");
     ctx.store.close().await;
     Ok(())
+}
+
+/// `wakil bench ws`: against `url`, or a server started here on port 0 (fast path alone).
+async fn bench_ws(
+    cli: &Cli,
+    db: &Database,
+    url: Option<&str>,
+    pool: u32,
+    options: crate::bench_ws::Options,
+) -> Result<()> {
+    let admin = db.admin_pool().await?;
+    let users: Vec<_> = wakil_schema::store::list_users(&admin, true)
+        .await?
+        .into_iter()
+        .filter(|u| seed::DEMO_SYNDICS.contains(&u.syndic.as_str()))
+        .collect();
+    admin.close().await;
+    if let Some(url) = url {
+        let client = wakil_web_chat::client::Client::new(url);
+        return crate::bench_ws::run(client, users, options).await;
+    }
+    let ctx = ToolContext::new(db.store(pool).await?, cli.clock());
+    let agent = wakil_agent::engine::Agent::new(
+        ctx.clone(),
+        None,
+        wakil_agent::engine::AgentConfig::from_env(),
+    );
+    let config = wakil_web_chat::server::ServeConfig::new(
+        "127.0.0.1:0".parse()?,
+        cli.data_dir.join("fichiers"),
+    );
+    let app = wakil_web_chat::server::Application::build(agent, config).await?;
+    let client = wakil_web_chat::client::Client::new(format!("http://{}", app.local_addr()?));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    println!(
+        "Serveur de mesure : {} (pool PostgreSQL {pool}, sans LLM)",
+        client.base
+    );
+    let outcome = crate::bench_ws::run(client, users, options).await;
+    let _ = stop.send(());
+    server.await??;
+    ctx.store.close().await;
+    outcome
 }
 
 /// Ctrl-C or SIGTERM.

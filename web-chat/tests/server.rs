@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{STAFF, TestApp, of_type, spawn_app};
+use common::{STAFF, TestApp, of_type, spawn_app, text_of};
 use serde_json::{Value, json};
 use wakil_schema::Canal;
 use wakil_tools::format;
@@ -42,24 +42,12 @@ async fn payments(app: &TestApp) -> i64 {
 #[tokio::test]
 async fn login_checks_the_password_and_the_origin_and_logout_ends_the_session() {
     let app = spawn_app().await;
-    let bad = app
-        .post(
-            "/api/login",
-            None,
-            &json!({ "email": STAFF, "password": "wakil2025" }),
-        )
-        .await;
+    let bad = app.try_login(STAFF, "wakil2025").await;
     assert_eq!(bad.status(), 401);
     let body: Value = bad.json().await.unwrap();
     assert_eq!(body["error"], "E-mail ou mot de passe incorrect.");
     // An unknown e-mail answers exactly the same.
-    let unknown = app
-        .post(
-            "/api/login",
-            None,
-            &json!({ "email": "personne@nulle.part", "password": "wakil2026" }),
-        )
-        .await;
+    let unknown = app.try_login("personne@nulle.part", "wakil2026").await;
     assert_eq!(unknown.status(), 401);
     assert_eq!(unknown.json::<Value>().await.unwrap(), body);
 
@@ -75,11 +63,7 @@ async fn login_checks_the_password_and_the_origin_and_logout_ends_the_session() 
     assert_eq!(cross.status(), 403);
 
     let ok = app
-        .post(
-            "/api/login",
-            None,
-            &json!({ "email": " Gestionnaire@Atlas-Syndic.ma ", "password": common::DEMO_PASSWORD }),
-        )
+        .try_login(" Gestionnaire@Atlas-Syndic.ma ", common::DEMO_PASSWORD)
         .await;
     assert_eq!(ok.status(), 200);
     let set_cookie = ok.headers()["set-cookie"].to_str().unwrap().to_string();
@@ -127,23 +111,11 @@ fn wakil_web_chat_sha(token: &str) -> String {
 async fn repeated_wrong_passwords_are_slowed_down() {
     let app = spawn_app().await;
     for _ in 0..5 {
-        let r = app
-            .post(
-                "/api/login",
-                None,
-                &json!({ "email": STAFF, "password": "x" }),
-            )
-            .await;
+        let r = app.try_login(STAFF, "x").await;
         assert_eq!(r.status(), 401);
     }
     // Even the right password waits now.
-    let r = app
-        .post(
-            "/api/login",
-            None,
-            &json!({ "email": STAFF, "password": common::DEMO_PASSWORD }),
-        )
-        .await;
+    let r = app.try_login(STAFF, common::DEMO_PASSWORD).await;
     assert_eq!(r.status(), 429);
     // Another user is not affected.
     app.login(&app.email_of("comptable").await).await;
@@ -179,8 +151,7 @@ async fn a_socket_needs_a_session_and_the_pages_origin() {
 #[tokio::test]
 async fn the_impayes_table_has_the_tools_total_and_a_reconnect_replays_it() {
     let app = spawn_app().await;
-    let cookie = app.login(STAFF).await;
-    let (mut ws, first) = app.ws(&cookie).await;
+    let (cookie, mut ws, first) = app.open_as(STAFF).await;
     assert_eq!(first["user"]["nom"], "Salma Bennis");
     assert_eq!(first["history"], json!([]));
 
@@ -246,8 +217,7 @@ async fn the_impayes_table_has_the_tools_total_and_a_reconnect_replays_it() {
 #[tokio::test]
 async fn the_selected_residence_is_used_when_the_message_names_none() {
     let app = spawn_app().await;
-    let cookie = app.login(STAFF).await;
-    let (mut ws, _) = app.ws(&cookie).await;
+    let (_, mut ws, _) = app.open_as(STAFF).await;
     ws.send(
         json!({ "type": "message", "text": "les impayés", "residence": "Résidence Agdal Parc" }),
     )
@@ -260,27 +230,20 @@ async fn the_selected_residence_is_used_when_the_message_names_none() {
         json!({ "residence": "Agdal Parc" }),
     )
     .await;
-    let text: String = of_type(&frames, "text")
-        .iter()
-        .map(|f| f["text"].as_str().unwrap())
-        .collect();
+    let text: String = text_of(&frames);
     assert!(text.contains("Agdal Parc"), "{text}");
     assert!(text.contains(&amount(&expected["total"])), "{text}");
     // A résidence named in the message wins over the selector.
     ws.send(json!({ "type": "message", "text": "impayés de Guéliz", "residence": "Résidence Agdal Parc" }))
         .await;
-    let text: String = of_type(&ws.turn().await, "text")
-        .iter()
-        .map(|f| f["text"].as_str().unwrap())
-        .collect();
+    let text: String = text_of(&ws.turn().await);
     assert!(text.contains("Guéliz"), "{text}");
 }
 
 #[tokio::test]
 async fn a_payment_is_confirmed_once_whatever_the_clicks_and_tabs() {
     let app = spawn_app().await;
-    let cookie = app.login(STAFF).await;
-    let (mut ws, _) = app.ws(&cookie).await;
+    let (cookie, mut ws, _) = app.open_as(STAFF).await;
     let (mut other_tab, _) = app.ws(&cookie).await;
     let before = payments(&app).await;
     let frames = ws.ask("M. Omar Lahlou a payé 200,05 DH par virement").await;
@@ -309,12 +272,7 @@ async fn a_payment_is_confirmed_once_whatever_the_clicks_and_tabs() {
     let second = ws.turn().await;
     let third = other_tab.turn().await;
     assert_eq!(payments(&app).await, before + 1);
-    let said = |frames: &[Value]| -> String {
-        of_type(frames, "text")
-            .iter()
-            .map(|f| f["text"].as_str().unwrap())
-            .collect()
-    };
+    let said = |frames: &[Value]| -> String { text_of(frames) };
     let all = [said(&first), said(&second), said(&third)];
     let recorded = all.iter().filter(|t| t.contains("déjà")).count();
     assert_eq!(recorded, 2, "{all:?}");
@@ -332,10 +290,7 @@ async fn a_co_owner_gets_their_own_account_and_never_the_debtors_list() {
         .ask("Donne-moi la liste des débiteurs de la résidence Guéliz")
         .await;
     assert!(of_type(&frames, "table").is_empty(), "{frames:?}");
-    let text: String = of_type(&frames, "text")
-        .iter()
-        .map(|f| f["text"].as_str().unwrap())
-        .collect();
+    let text: String = text_of(&frames);
     let own = tool_output(&app, &email, "solde_copro", json!({})).await;
     // Their own figures, or a refusal: never someone else's name.
     let names: Vec<String> = sqlx::query_scalar(
@@ -349,10 +304,7 @@ async fn a_co_owner_gets_their_own_account_and_never_the_debtors_list() {
         assert!(!text.contains(&format!(" {n}")), "{n} in {text}");
     }
     let frames = ws.ask("combien je dois ?").await;
-    let text: String = of_type(&frames, "text")
-        .iter()
-        .map(|f| f["text"].as_str().unwrap())
-        .collect();
+    let text: String = text_of(&frames);
     assert!(
         text.contains(&amount(&own["chiffres"]["echu_impaye"]))
             || text.contains(&amount(&own["chiffres"]["solde"])),
@@ -479,8 +431,7 @@ async fn an_uploaded_file_goes_with_a_message_and_only_its_owner_and_staff_open_
 #[tokio::test]
 async fn bad_frames_get_a_french_error_and_the_socket_stays_usable() {
     let app = spawn_app().await;
-    let cookie = app.login(STAFF).await;
-    let (mut ws, _) = app.ws(&cookie).await;
+    let (_, mut ws, _) = app.open_as(STAFF).await;
     ws.send(json!({ "type": "launch_missiles" })).await;
     let e = ws.next().await;
     assert_eq!(e["type"], "error");
@@ -502,10 +453,7 @@ async fn bad_frames_get_a_french_error_and_the_socket_stays_usable() {
     ws.send(json!({ "type": "confirm", "id": uuid::Uuid::new_v4() }))
         .await;
     let frames = ws.turn().await;
-    let text: String = of_type(&frames, "text")
-        .iter()
-        .map(|f| f["text"].as_str().unwrap())
-        .collect();
+    let text: String = text_of(&frames);
     assert!(text.contains("introuvable"), "{text}");
     assert!(!of_type(&ws.ask("factures à payer").await, "table").is_empty());
 }
@@ -513,8 +461,7 @@ async fn bad_frames_get_a_french_error_and_the_socket_stays_usable() {
 #[tokio::test]
 async fn stopping_the_server_closes_open_sockets() {
     let mut app = spawn_app().await;
-    let cookie = app.login(STAFF).await;
-    let (mut ws, _) = app.ws(&cookie).await;
+    let (_, mut ws, _) = app.open_as(STAFF).await;
     let stopped = app.stop();
     let (closed, result) = tokio::join!(ws.closed(), stopped);
     result.unwrap();
@@ -554,4 +501,23 @@ async fn the_page_and_its_assets_are_served_with_a_strict_policy() {
         missing.json::<Value>().await.unwrap()["error"],
         "Page introuvable."
     );
+}
+
+#[tokio::test]
+async fn a_socket_does_not_outlive_its_login() {
+    let app = spawn_app().await;
+    let (cookie, mut ws, _) = app.open_as(STAFF).await;
+    assert!(!of_type(&ws.ask("factures à payer").await, "table").is_empty());
+    let out = app.post("/api/logout", Some(&cookie), &json!({})).await;
+    assert_eq!(out.status(), 204);
+    ws.send(json!({ "type": "message", "text": "impayés de Guéliz" }))
+        .await;
+    let e = ws.next().await;
+    assert_eq!(e["type"], "error");
+    assert_eq!(
+        e["message"],
+        "Votre session est terminée : reconnectez-vous."
+    );
+    let (code, _) = ws.closed().await.expect("a close frame");
+    assert_eq!(code, 4401);
 }

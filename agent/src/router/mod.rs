@@ -927,19 +927,20 @@ fn build(
         found.coproprietaire = Some(name);
         found.leftover.clear();
     }
-    ensure(found.leftover.is_empty() && !found.several)?;
-    ensure(f.only.iter().all(|intents| intents.contains(&intent)))?;
-    if let Some(q) = found.ask.take() {
-        return Ok(Route::Ask(q));
-    }
-    // A co-owner asking for a résidence's debtors ("qui n'a pas payé à Guéliz ?"): the tool's
-    // role check answers, plainly, instead of a guess.
+    // A co-owner asking for a résidence's debtors ("qui n'a pas payé à Guéliz ?", a résidence
+    // that may not even be theirs): the tool's role check answers, plainly, instead of a guess.
+    let others = f.who
+        || a.tokens.iter().any(|t| {
+            matches!(
+                t.norm.as_str(),
+                "debiteur" | "debiteurs" | "retardataires" | "voisins" | "autres"
+            )
+        });
     if intent == Intent::Impayes
         && !staff
-        && !f.own
         && found.coproprietaire.is_none()
         && found.lot.is_none()
-        && (found.residence.is_some() || f.who)
+        && (others || (!f.own && (found.residence.is_some() || !found.leftover.is_empty())))
     {
         let mut args = Map::new();
         if let Some(r) = &found.residence {
@@ -949,6 +950,11 @@ fn build(
             tool: "query_impayes",
             args: Value::Object(args),
         });
+    }
+    ensure(found.leftover.is_empty() && !found.several)?;
+    ensure(f.only.iter().all(|intents| intents.contains(&intent)))?;
+    if let Some(q) = found.ask.take() {
+        return Ok(Route::Ask(q));
     }
     // A co-owner's "impayés" are their own unpaid charges; staff's "impayés de M. X" too.
     if intent == Intent::Impayes

@@ -116,6 +116,21 @@ pub async fn seed_demo(admin: &PgPool, today: NaiveDate) -> Result<SeedReport, S
     seed(admin, today, Kind::Demo).await
 }
 
+/// Gives the demo password to the demo users who have none (a demo loaded before passwords
+/// existed); returns how many. Users of other syndics are never touched.
+pub async fn ensure_demo_passwords(admin: &PgPool) -> Result<u64, SeedError> {
+    Ok(sqlx::query(
+        "UPDATE users SET password_hash = $1
+         WHERE password_hash IS NULL
+           AND syndic_id IN (SELECT id FROM syndics WHERE nom = ANY($2))",
+    )
+    .bind(DEMO_PASSWORD_HASH)
+    .bind(&DEMO_SYNDICS[..])
+    .execute(admin)
+    .await?
+    .rows_affected())
+}
+
 /// Adds a syndic "Syndic Benchmark" (or "… #k" if present) with `residences` résidences of the demo's shape.
 pub async fn seed_scale(
     admin: &PgPool,

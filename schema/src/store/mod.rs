@@ -73,12 +73,25 @@ pub async fn migrate(admin: &PgPool, app_password: &str) -> Result<()> {
     MIGRATOR.run(admin).await?;
     // A role's password cannot be a bind parameter: quote it as a literal.
     let literal = app_password.replace('\'', "''");
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "ALTER ROLE {APP_ROLE} WITH LOGIN PASSWORD '{literal}'"
-    )))
-    .execute(admin)
-    .await?;
-    Ok(())
+    let sql = format!("ALTER ROLE {APP_ROLE} WITH LOGIN PASSWORD '{literal}'");
+    // The role is shared by every database of the server: two processes migrating two databases
+    // at once (parallel tests) race on its catalog row ("tuple concurrently updated"). Retry.
+    let mut attempt = 0;
+    loop {
+        match sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .execute(admin)
+            .await
+        {
+            Err(e) if attempt < 20 && e.to_string().contains("concurrently updated") => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
+            }
+            other => {
+                other?;
+                return Ok(());
+            }
+        }
+    }
 }
 
 /// Opens a pool on `url` (any role); used for the owner connection of migrations and seeding.
@@ -174,6 +187,15 @@ impl Store {
                 .bind(email)
                 .fetch_optional(&self.pool)
                 .await?;
+        self.caller_of(found, canal).await
+    }
+
+    /// The caller for an identified `(user_id, syndic_id)`, read in their tenant.
+    pub(crate) async fn caller_of(
+        &self,
+        found: Option<(i64, i64)>,
+        canal: Canal,
+    ) -> Result<Option<Caller>> {
         match found {
             Some((user_id, syndic_id)) => {
                 let mut t = self.tenant_read(syndic_id).await?;

@@ -57,15 +57,7 @@ impl Store {
                 .bind(token_sha256)
                 .fetch_optional(&self.pool)
                 .await?;
-        match found {
-            Some((user_id, syndic_id)) => {
-                let mut t = self.tenant_read(syndic_id).await?;
-                let caller = t.caller(user_id, canal).await?;
-                t.commit().await?;
-                Ok(caller)
-            }
-            None => Ok(None),
-        }
+        self.caller_of(found, canal).await
     }
 
     /// Sets the password hash of the user behind `email`; false when there is no such user.

@@ -27,7 +27,7 @@ const ATTEMPT_WINDOW: Duration = Duration::from_secs(10 * 60);
 /// The logged-in caller of a request, and the hash of their session token.
 pub struct Authed {
     pub caller: Caller,
-    token_sha256: String,
+    pub(crate) token_sha256: String,
 }
 
 impl FromRequestParts<Arc<AppState>> for Authed {

@@ -27,8 +27,16 @@ const MAX_TEXT: usize = 4000;
 const QUEUE: usize = 8;
 /// Messages replayed when a socket (re)connects.
 const HISTORY: i64 = 100;
-/// Close code of a socket whose session is gone (the page goes back to the login screen).
-pub const CLOSE_GOING_AWAY: u16 = 1001;
+/// Close code when the server stops (the page reconnects).
+const CLOSE_GOING_AWAY: u16 = 1001;
+/// Close code of a socket whose session is over (logout, expiry): the page shows the login.
+const CLOSE_SESSION_ENDED: u16 = 4401;
+
+/// What the sender task writes: a frame, or the close of the socket.
+enum Out {
+    Frame(Value),
+    Close(u16, &'static str),
+}
 
 /// A frame from the page.
 #[derive(Debug, Deserialize)]
@@ -60,12 +68,12 @@ pub async fn upgrade(
     same_origin(&headers)?;
     Ok(ws
         .max_message_size(64 * 1024)
-        .on_upgrade(move |socket| serve_socket(state, authed.caller, socket)))
+        .on_upgrade(move |socket| serve_socket(state, authed, socket)))
 }
 
-async fn serve_socket(state: Arc<AppState>, caller: Caller, socket: WebSocket) {
+async fn serve_socket(state: Arc<AppState>, authed: Authed, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
-    let (out, mut outgoing) = mpsc::unbounded_channel::<Value>();
+    let (out, mut outgoing) = mpsc::unbounded_channel::<Out>();
     let (frames, mut incoming) = mpsc::channel::<ClientFrame>(QUEUE);
 
     let shutdown = state.shutdown.clone();
@@ -75,10 +83,15 @@ async fn serve_socket(state: Arc<AppState>, caller: Caller, socket: WebSocket) {
         loop {
             tokio::select! {
                 frame = outgoing.recv() => match frame {
-                    Some(frame) => {
+                    Some(Out::Frame(frame)) => {
                         if sink.send(Message::Text(frame.to_string().into())).await.is_err() {
                             break;
                         }
+                    }
+                    Some(Out::Close(code, reason)) => {
+                        let close = CloseFrame { code, reason: reason.into() };
+                        let _ = sink.send(Message::Close(Some(close))).await;
+                        break;
                     }
                     None => break,
                 },
@@ -101,7 +114,7 @@ async fn serve_socket(state: Arc<AppState>, caller: Caller, socket: WebSocket) {
                 Message::Text(text) => text,
                 Message::Close(_) => break,
                 Message::Binary(_) => {
-                    let _ = errors.send(error("Format de message non pris en charge."));
+                    let _ = errors.send(Out::Frame(error("Format de message non pris en charge.")));
                     continue;
                 }
                 Message::Ping(_) | Message::Pong(_) => continue,
@@ -109,13 +122,14 @@ async fn serve_socket(state: Arc<AppState>, caller: Caller, socket: WebSocket) {
             match serde_json::from_str::<ClientFrame>(text.as_str()) {
                 Ok(frame) => {
                     if frames.try_send(frame).is_err() {
-                        let _ = errors.send(error(
+                        let _ = errors.send(Out::Frame(error(
                             "Trop de messages à la fois : attendez la réponse en cours.",
-                        ));
+                        )));
                     }
                 }
                 Err(_) => {
-                    let _ = errors.send(error("Message illisible : rechargez la page."));
+                    let _ =
+                        errors.send(Out::Frame(error("Message illisible : rechargez la page.")));
                 }
             }
         }
@@ -128,15 +142,21 @@ async fn serve_socket(state: Arc<AppState>, caller: Caller, socket: WebSocket) {
         let _live = live;
         let mut chat = Chat {
             state: &state,
-            caller,
+            caller: authed.caller,
+            token_sha256: authed.token_sha256,
             out: &out,
             conversation: None,
         };
         if let Err(e) = chat.hello(false).await {
-            let _ = out.send(error(&e.to_string()));
+            chat.send(error(&e.to_string()));
             return;
         }
         while let Some(frame) = incoming.recv().await {
+            if !chat.session_alive().await {
+                chat.send(error("Votre session est terminée : reconnectez-vous."));
+                let _ = out.send(Out::Close(CLOSE_SESSION_ENDED, "Session terminée"));
+                return;
+            }
             chat.turn(frame).await;
         }
     });
@@ -155,14 +175,30 @@ async fn serve_socket(state: Arc<AppState>, caller: Caller, socket: WebSocket) {
 struct Chat<'a> {
     state: &'a AppState,
     caller: Caller,
-    out: &'a mpsc::UnboundedSender<Value>,
+    token_sha256: String,
+    out: &'a mpsc::UnboundedSender<Out>,
     conversation: Option<i64>,
 }
 
 impl Chat<'_> {
     fn send(&self, frame: Value) {
         // The page may be gone; the turn is stored anyway.
-        let _ = self.out.send(frame);
+        let _ = self.out.send(Out::Frame(frame));
+    }
+
+    /// Whether the socket's session is still valid (not logged out, not expired): checked
+    /// before every turn, so a socket never outlives its login.
+    async fn session_alive(&self) -> bool {
+        match self
+            .state
+            .store()
+            .session_caller(&self.token_sha256, self.caller.canal)
+            .await
+        {
+            Ok(found) => found.is_some_and(|c| c.user_id == self.caller.user_id),
+            // The database hiccuped: the turn will say so itself.
+            Err(_) => true,
+        }
     }
 
     /// The first frame: who is connected, the conversation so far, the actions still waiting.

@@ -3,18 +3,13 @@
 
 #![allow(dead_code)]
 
-use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use std::time::Duration;
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::protocol::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use wakil_agent::engine::{Agent, AgentConfig};
 use wakil_schema::store::Store;
 use wakil_schema::testing::{Template, TestDb, demo_clock, fresh};
 use wakil_tools::ToolContext;
+use wakil_web_chat::client::{Client, ClientError, Socket};
 use wakil_web_chat::server::{Application, ServeConfig, ServerError};
 
 pub const DEMO_PASSWORD: &str = wakil_schema::seed::DEMO_PASSWORD;
@@ -81,18 +76,33 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// A login attempt as the page makes it.
+    pub async fn try_login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post(
+            "/api/login",
+            None,
+            &serde_json::json!({ "email": email, "password": password }),
+        )
+        .await
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.url)
+    }
+
     /// Logs in; the `Cookie` header value to send afterwards.
     pub async fn login(&self, email: &str) -> String {
-        let r = self
-            .post(
-                "/api/login",
-                None,
-                &serde_json::json!({ "email": email, "password": DEMO_PASSWORD }),
-            )
-            .await;
-        assert_eq!(r.status(), 200, "login of {email}");
-        let set = r.headers()["set-cookie"].to_str().unwrap().to_string();
-        set.split(';').next().unwrap().to_string()
+        self.client()
+            .login(email, DEMO_PASSWORD)
+            .await
+            .unwrap_or_else(|e| panic!("login of {email}: {e}"))
+    }
+
+    /// Logs in as `email` and opens a socket: the cookie, the socket and its `hello`.
+    pub async fn open_as(&self, email: &str) -> (String, Ws, Value) {
+        let cookie = self.login(email).await;
+        let (ws, hello) = self.ws(&cookie).await;
+        (cookie, ws, hello)
     }
 
     /// A WebSocket as the page opens it; its first frame (`hello`) is returned with it.
@@ -103,21 +113,8 @@ impl TestApp {
         (ws, hello)
     }
 
-    pub async fn try_ws(
-        &self,
-        cookie: Option<&str>,
-    ) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
-        let mut req = format!("{}/ws", self.url.replace("http://", "ws://"))
-            .into_client_request()
-            .unwrap();
-        req.headers_mut()
-            .insert("Origin", HeaderValue::from_str(&self.url).unwrap());
-        if let Some(c) = cookie {
-            req.headers_mut()
-                .insert("Cookie", HeaderValue::from_str(c).unwrap());
-        }
-        let (stream, _) = tokio_tungstenite::connect_async(req).await?;
-        Ok(Ws { stream })
+    pub async fn try_ws(&self, cookie: Option<&str>) -> Result<Ws, ClientError> {
+        Ok(Ws(self.client().socket(cookie).await?))
     }
 
     /// The e-mail of a demo user (`role` as stored), the first of Atlas Syndic.
@@ -146,70 +143,44 @@ impl TestApp {
     }
 }
 
+/// A socket whose every wait is bounded (20 s) and whose failures fail the test.
 #[derive(Debug)]
-pub struct Ws {
-    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+pub struct Ws(Socket);
+
+async fn bounded<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(20), f)
+        .await
+        .unwrap_or_else(|_| panic!("{what} within 20 s"))
 }
 
 impl Ws {
     pub async fn send(&mut self, frame: Value) {
-        self.stream
-            .send(Message::Text(frame.to_string().into()))
-            .await
-            .unwrap();
+        self.0.send(&frame).await.unwrap();
     }
 
-    /// The next JSON frame (panics after 20 s, or if the socket closes).
     pub async fn next(&mut self) -> Value {
-        loop {
-            let m = tokio::time::timeout(Duration::from_secs(20), self.stream.next())
-                .await
-                .expect("a frame within 20 s")
-                .expect("the socket is open")
-                .unwrap();
-            match m {
-                Message::Text(t) => return serde_json::from_str(t.as_str()).unwrap(),
-                Message::Ping(_) | Message::Pong(_) => continue,
-                other => panic!("unexpected frame {other:?}"),
-            }
-        }
+        bounded("a frame", self.0.next()).await.unwrap()
     }
 
-    /// The frames of one turn, up to and including `done`.
     pub async fn turn(&mut self) -> Vec<Value> {
-        let mut frames = Vec::new();
-        loop {
-            let f = self.next().await;
-            let done = f["type"] == "done";
-            frames.push(f);
-            if done {
-                return frames;
-            }
-        }
+        bounded("a whole turn", self.0.turn()).await.unwrap()
     }
 
-    /// Sends a message and returns the frames of its turn.
     pub async fn ask(&mut self, text: &str) -> Vec<Value> {
-        self.send(serde_json::json!({ "type": "message", "text": text }))
-            .await;
-        self.turn().await
+        bounded("an answer", self.0.ask(text)).await.unwrap()
     }
 
-    /// The close frame the server sends, if it closes (None if the stream just ends).
     pub async fn closed(&mut self) -> Option<(u16, String)> {
-        loop {
-            let m = tokio::time::timeout(Duration::from_secs(20), self.stream.next())
-                .await
-                .expect("the socket closes within 20 s");
-            match m {
-                Some(Ok(Message::Close(frame))) => {
-                    return frame.map(|f| (u16::from(f.code), f.reason.to_string()));
-                }
-                Some(Ok(_)) => continue,
-                Some(Err(_)) | None => return None,
-            }
-        }
+        bounded("the close", self.0.closed()).await
     }
+}
+
+/// The prose of the frames, joined.
+pub fn text_of(frames: &[Value]) -> String {
+    of_type(frames, "text")
+        .iter()
+        .map(|f| f["text"].as_str().unwrap_or_default())
+        .collect()
 }
 
 /// The frames of a given type.
