@@ -50,7 +50,7 @@ async fn the_page_in_a_browser() {
     let solde = read(&ctx, &staff, "solde_copro", json!({ "coproprietaire": id })).await;
     let after = decimal(&solde["chiffres"]["solde"]) - amount;
 
-    // What the agent answers a co-owner who asks for the résidence's debtors (on another
+    // The refusal the agent gives a co-owner who asks for the résidence's debtors (on another
     // channel, so that the page's conversation stays empty).
     let question = format!("Donne-moi la liste des débiteurs de la résidence {RESIDENCE}");
     let refusal = answer(&ctx, caller(&ctx, COPRO).await, &question).await;
@@ -117,7 +117,7 @@ fn decimal(v: &Value) -> Decimal {
     serde_json::from_value(v.clone()).unwrap()
 }
 
-/// The prose the agent (without a model, as the test server runs it) streams for `text`.
+/// The refusal the agent (without a model, as the test server runs it) streams for `text`.
 async fn answer(ctx: &ToolContext, mut caller: Caller, text: &str) -> String {
     caller.canal = Canal::Cli;
     let agent = Agent::new(ctx.clone(), None, AgentConfig::default());
@@ -135,6 +135,7 @@ async fn answer(ctx: &ToolContext, mut caller: Caller, text: &str) -> String {
             _ => {}
         }
     }
+    assert!(report.refused, "« {text} » is not refused: {report:?}");
     assert!(
         report.calls.iter().all(|c| !c.outcome.succeeded()),
         "{report:?}"

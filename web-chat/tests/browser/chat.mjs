@@ -18,7 +18,7 @@ const settings = {
   residence: required('RESIDENCE'),
   paymentText: required('PAYMENT_TEXT'),
   expectedBalanceText: required('EXPECTED_BALANCE_TEXT'),
-  // What the server answers a co-owner who asks for other co-owners' debts.
+  // The refusal the server gives a co-owner who asks for other co-owners' debts.
   refusalText: required('REFUSAL_TEXT'),
   chromium: process.env.CHROMIUM || '/usr/bin/chromium',
   timeout: Number(process.env.STEP_TIMEOUT_MS || 20000),
@@ -289,6 +289,7 @@ async function scenario(browser) {
     const leaked = debtors.filter((name) => shown.includes(name));
     check(!leaked.length, `un copropriétaire voit d'autres copropriétaires : ${leaked.join(', ')}`);
     check(text.includes(plain(settings.refusalText)), `réponse au copropriétaire : « ${text} », attendu « ${settings.refusalText} »`);
+    console.log(`  refus affiché : ${plain(settings.refusalText)}`);
     // The dashboard folds above the chat: closed at first, it shows the co-owner's own account.
     const toggle = phone.getByRole('button', { name: 'Tableau de bord' });
     check((await toggle.getAttribute('aria-expanded')) === 'false', 'le tableau de bord n’est pas replié par défaut sur un téléphone');
