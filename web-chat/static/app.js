@@ -523,8 +523,8 @@ function renderConfirmation(event, { replay }) {
   const confirm = h('button', { type: 'button', class: 'btn btn-primary', text: 'Confirmer' });
   const cancel = h('button', { type: 'button', class: 'btn btn-secondary', text: 'Annuler' });
   const card = h(
-    'section',
-    { class: 'confirm-card', 'aria-label': 'Confirmation requise', dataset: { id: event.id, state: open ? 'open' : 'closed' } },
+    'div',
+    { class: 'confirm-card', role: 'group', 'aria-label': 'Confirmation requise', dataset: { id: event.id, state: open ? 'open' : 'closed' } },
     h('p', { class: 'confirm-title' }, icon('shield'), h('span', { text: 'Confirmation requise' })),
     h('p', { class: 'confirm-summary', text: event.summary || '' }),
     (event.tables || []).map(renderTable),
