@@ -433,14 +433,8 @@ async fn serve(
             wakil_agent::llm::LlmConfig::from_env(),
         )?)
     };
-    let ctx = ToolContext::new(db.store(pool).await?, cli.clock());
-    let agent = wakil_agent::engine::Agent::new(
-        ctx.clone(),
-        llm,
-        wakil_agent::engine::AgentConfig::from_env(),
-    );
     let config = wakil_web_chat::server::ServeConfig::from_env(addr, files_dir);
-    let app = wakil_web_chat::server::Application::build(agent, config).await?;
+    let (app, ctx) = build_server(cli, db, pool, llm, config).await?;
     let url = format!("http://{}", app.local_addr()?);
     out!("\nWakil — chat web : {url}\n");
     let demo: Vec<_> = users
@@ -474,6 +468,25 @@ async fn serve(
     Ok(())
 }
 
+/// The web chat server on this database (`llm: None`: the fast path alone), and the tools'
+/// context it runs with (to close its pool afterwards).
+async fn build_server(
+    cli: &Cli,
+    db: &Database,
+    pool: u32,
+    llm: Option<wakil_agent::llm::LlmClient>,
+    config: wakil_web_chat::server::ServeConfig,
+) -> Result<(wakil_web_chat::server::Application, ToolContext)> {
+    let ctx = ToolContext::new(db.store(pool).await?, cli.clock());
+    let agent = wakil_agent::engine::Agent::new(
+        ctx.clone(),
+        llm,
+        wakil_agent::engine::AgentConfig::from_env(),
+    );
+    let app = wakil_web_chat::server::Application::build(agent, config).await?;
+    Ok((app, ctx))
+}
+
 /// `wakil bench ws`: against `url`, or a server started here on port 0 (fast path alone).
 async fn bench_ws(
     cli: &Cli,
@@ -493,17 +506,11 @@ async fn bench_ws(
         let client = wakil_web_chat::client::Client::new(url);
         return crate::bench_ws::run(client, users, options).await;
     }
-    let ctx = ToolContext::new(db.store(pool).await?, cli.clock());
-    let agent = wakil_agent::engine::Agent::new(
-        ctx.clone(),
-        None,
-        wakil_agent::engine::AgentConfig::from_env(),
-    );
     let config = wakil_web_chat::server::ServeConfig::new(
         "127.0.0.1:0".parse()?,
         cli.data_dir.join("fichiers"),
     );
-    let app = wakil_web_chat::server::Application::build(agent, config).await?;
+    let (app, ctx) = build_server(cli, db, pool, None, config).await?;
     let client = wakil_web_chat::client::Client::new(format!("http://{}", app.local_addr()?));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {

@@ -24,16 +24,12 @@ const RESIDENCE: &str = "Guéliz";
 async fn the_page_in_a_browser() {
     let app = common::spawn_app().await;
     let ctx = app.ctx.clone();
-    let staff = caller(&ctx, STAFF).await;
+    let staff = app.caller(STAFF).await;
 
     // The résidence's unpaid total, as query_impayes gives it to the gestionnaire.
-    let impayes = read(
-        &ctx,
-        &staff,
-        "query_impayes",
-        json!({ "residence": RESIDENCE }),
-    )
-    .await;
+    let impayes = app
+        .tool_output(&staff, "query_impayes", json!({ "residence": RESIDENCE }))
+        .await;
     let total: Decimal = decimal(&impayes["total"]);
     // The payment: the smallest unpaid line, paid in full; the co-owner's balance after it is
     // solde_copro's balance before, minus the amount.
@@ -47,13 +43,15 @@ async fn the_page_in_a_browser() {
     let payer = smallest["coproprietaire"].as_str().unwrap().to_string();
     let amount = decimal(&smallest["montant_du"]);
     let id = smallest["coproprietaire_id"].to_string();
-    let solde = read(&ctx, &staff, "solde_copro", json!({ "coproprietaire": id })).await;
+    let solde = app
+        .tool_output(&staff, "solde_copro", json!({ "coproprietaire": id }))
+        .await;
     let after = decimal(&solde["chiffres"]["solde"]) - amount;
 
     // The refusal the agent gives a co-owner who asks for the résidence's debtors (on another
     // channel, so that the page's conversation stays empty).
     let question = format!("Donne-moi la liste des débiteurs de la résidence {RESIDENCE}");
-    let refusal = answer(&ctx, caller(&ctx, COPRO).await, &question).await;
+    let refusal = answer(&ctx, app.caller(COPRO).await, &question).await;
 
     let dir = browser_dir();
     let screenshots = workspace_dir().join("target/tmp/browser");
@@ -91,26 +89,6 @@ async fn the_page_in_a_browser() {
         output.status,
         screenshots.display()
     );
-}
-
-async fn caller(ctx: &ToolContext, email: &str) -> Caller {
-    ctx.store
-        .caller_by_email(email, Canal::Web)
-        .await
-        .unwrap()
-        .unwrap_or_else(|| panic!("no demo user {email}"))
-}
-
-/// A read tool's output, run as `caller`.
-async fn read(ctx: &ToolContext, caller: &Caller, tool: &str, args: Value) -> Value {
-    wakil_tools::find(tool)
-        .unwrap()
-        .call(ctx, caller, args)
-        .await
-        .unwrap()
-        .done()
-        .unwrap()
-        .output
 }
 
 fn decimal(v: &Value) -> Decimal {

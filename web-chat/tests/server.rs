@@ -7,25 +7,12 @@ mod common;
 
 use common::{STAFF, TestApp, of_type, spawn_app, text_of};
 use serde_json::{Value, json};
-use wakil_schema::Canal;
 use wakil_tools::format;
 
-/// The figures the tool gives for this caller and arguments (the reference for the chat).
+/// The figures the tool gives for this user and arguments (the reference for the chat).
 async fn tool_output(app: &TestApp, email: &str, tool: &str, args: Value) -> Value {
-    let caller = app
-        .store
-        .caller_by_email(email, Canal::Web)
-        .await
-        .unwrap()
-        .unwrap();
-    wakil_tools::find(tool)
-        .unwrap()
-        .call(&app.ctx, &caller, args)
-        .await
-        .unwrap()
-        .done()
-        .unwrap()
-        .output
+    let caller = app.caller(email).await;
+    app.tool_output(&caller, tool, args).await
 }
 
 fn amount(v: &Value) -> String {

@@ -150,7 +150,7 @@ pub struct LoginForm {
 }
 
 /// What the page knows of its user.
-fn user_json(caller: &Caller) -> serde_json::Value {
+pub fn user_json(caller: &Caller) -> serde_json::Value {
     serde_json::json!({
         "nom": caller.nom,
         "role": caller.role,

@@ -3,7 +3,7 @@
 //! the turns one at a time, and a sender that writes frames and closes the socket on shutdown.
 
 use super::AppState;
-use super::auth::{Authed, same_origin};
+use super::auth::{Authed, same_origin, user_json};
 use super::error::ApiError;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -222,11 +222,7 @@ impl Chat<'_> {
         let pending: Vec<Uuid> = waiting.map(|a| a.id).into_iter().collect();
         self.send(json!({
             "type": "hello",
-            "user": {
-                "nom": self.caller.nom,
-                "role": self.caller.role,
-                "role_texte": self.caller.role.label(),
-            },
+            "user": user_json(&self.caller),
             "conversation": id,
             "history": history,
             "pending": pending,

@@ -8,6 +8,7 @@ use std::time::Duration;
 use wakil_agent::engine::{Agent, AgentConfig};
 use wakil_schema::store::Store;
 use wakil_schema::testing::{Template, TestDb, demo_clock, fresh};
+use wakil_schema::{Caller, Canal};
 use wakil_tools::ToolContext;
 use wakil_web_chat::client::{Client, ClientError, Socket};
 use wakil_web_chat::server::{Application, ServeConfig, ServerError};
@@ -115,6 +116,27 @@ impl TestApp {
 
     pub async fn try_ws(&self, cookie: Option<&str>) -> Result<Ws, ClientError> {
         Ok(Ws(self.client().socket(cookie).await?))
+    }
+
+    /// The caller behind a demo e-mail (web channel).
+    pub async fn caller(&self, email: &str) -> Caller {
+        self.store
+            .caller_by_email(email, Canal::Web)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no demo user {email}"))
+    }
+
+    /// A read tool's typed output, run as `caller`: the reference figures for the page.
+    pub async fn tool_output(&self, caller: &Caller, tool: &str, args: Value) -> Value {
+        wakil_tools::find(tool)
+            .unwrap()
+            .call(&self.ctx, caller, args)
+            .await
+            .unwrap()
+            .done()
+            .unwrap()
+            .output
     }
 
     /// The e-mail of a demo user (`role` as stored), the first of Atlas Syndic.
