@@ -9,7 +9,7 @@ use wakil_agent::engine::{Agent, AgentConfig};
 use wakil_schema::store::Store;
 use wakil_schema::testing::{Template, TestDb, demo_clock, fresh};
 use wakil_schema::{Caller, Canal};
-use wakil_tools::ToolContext;
+use wakil_tools::{FileStore, ToolContext};
 use wakil_web_chat::client::{Client, ClientError, Socket};
 use wakil_web_chat::server::{Application, ServeConfig, ServerError};
 
@@ -30,10 +30,14 @@ pub struct TestApp {
 /// The server with the fast path alone (no LLM), on a fresh demo database, dated like the demo.
 pub async fn spawn_app() -> TestApp {
     let db = fresh(Template::Demo).await;
-    let ctx = ToolContext::new(db.store.clone(), demo_clock());
-    let agent = Agent::new(ctx.clone(), None, AgentConfig::default());
     let files_dir = std::env::temp_dir().join(format!("wakil-files-{}", db.name));
-    let config = ServeConfig::new("127.0.0.1:0".parse().unwrap(), files_dir.clone());
+    let ctx = ToolContext::new(
+        db.store.clone(),
+        demo_clock(),
+        FileStore::new(files_dir.clone()),
+    );
+    let agent = Agent::new(ctx.clone(), None, AgentConfig::default());
+    let config = ServeConfig::new("127.0.0.1:0".parse().unwrap());
     let app = Application::build(agent, config).await.unwrap();
     let url = format!("http://{}", app.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
