@@ -585,7 +585,6 @@ async fn a_generated_document_opens_for_staff_its_addressee_and_the_residence_it
     let rapport = publish_as(&rapport, Visibilite::Staff, None).await;
     // The same bytes published again are the same document, not a copy.
     let again = publish_as(&render("PV"), Visibilite::Residence, None).await;
-    drop(publish_as);
     t.commit().await.unwrap();
     assert_eq!(again.id, pv.id);
 
