@@ -124,10 +124,16 @@ install_browser_test() {
     say "installé (npm) : playwright-core dans $dir/node_modules"
 }
 
+# PDF tests read generated documents back with poppler's pdftotext (and pdftoppm for a look).
+install_pdf_tools() {
+    need_command pdftotext poppler-utils
+}
+
 main() {
     install_postgres
     create_pg_user
     install_browser_test
+    install_pdf_tools
 }
 
 main "$@"

@@ -14,7 +14,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use uuid::Uuid;
 use wakil_schema::store::{AuditEntry, Claim, StoredMessage, Tenant};
 use wakil_schema::{Caller, MessageRole, StatutAction, StoreError};
-use wakil_tools::{Called, Table, ToolContext, ToolError, ToolResult, ToolSpec};
+use wakil_tools::{Called, ToolContext, ToolError, ToolResult, ToolSpec};
 
 /// Where the agent sends what the user sees, as it happens.
 pub type Sink = UnboundedSender<Outbound>;
@@ -207,11 +207,15 @@ impl<'a> Turn<'a> {
         self.shown.push(text.into());
     }
 
-    fn tables(&mut self, tables: &[Table]) {
-        for table in tables {
+    /// A tool result's tables, then the files it produced.
+    fn result(&mut self, r: &ToolResult) {
+        for table in &r.tables {
             self.emit(Outbound::Table {
                 table: table.clone(),
             });
+        }
+        for file in &r.files {
+            self.emit(Outbound::File { file: file.clone() });
         }
     }
 
@@ -431,7 +435,7 @@ impl Agent {
                 });
                 turn.say(said);
                 if let Ok(r) = &result {
-                    turn.tables(&r.tables);
+                    turn.result(r);
                 }
             }
             Claim::Won(a) => {
@@ -503,8 +507,8 @@ impl Agent {
         };
         match self.run_call(caller, turn, spec, args).await? {
             Step::Done(r) => {
-                turn.say(r.summary);
-                turn.tables(&r.tables);
+                turn.say(r.summary.clone());
+                turn.result(&r);
             }
             Step::Pending => {}
             Step::Refused(message) => turn.say(message),
@@ -752,7 +756,7 @@ impl Agent {
             }
         }
         for r in &results {
-            turn.tables(&r.tables);
+            turn.result(r);
         }
         Ok(())
     }

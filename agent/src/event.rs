@@ -2,7 +2,7 @@
 //! own idiom (WebSocket frames, Telegram messages and inline keyboards, WhatsApp buttons, a
 //! terminal).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
 use wakil_schema::Caller;
 use wakil_tools::Table;
@@ -35,14 +35,7 @@ impl Inbound {
     }
 }
 
-/// A stored file: sent by the user, or produced for them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Attachment {
-    pub id: Uuid,
-    pub nom: String,
-    pub mime: String,
-    pub taille: i64,
-}
+pub use wakil_tools::Attachment;
 
 /// What the user sees, as it happens.
 #[derive(Debug, Clone, PartialEq, Serialize)]

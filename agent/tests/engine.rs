@@ -53,7 +53,11 @@ async fn harness_at(fake: FakeOllama, host: String, timeout: Duration) -> Harnes
     })
     .unwrap();
     let agent = Agent::new(
-        ToolContext::new(db.store.clone(), demo_clock()),
+        ToolContext::new(
+            db.store.clone(),
+            demo_clock(),
+            wakil_tools::FileStore::new(std::env::temp_dir().join("wakil-test-fichiers")),
+        ),
         Some(llm),
         AgentConfig::default(),
     );

@@ -297,7 +297,11 @@ async fn ambiguous_lots_and_president_scope() {
         call("solde_copro", json!({"coproprietaire": "Lahlou"}))
     );
     // … and the tool asks among the président's owners only.
-    let ctx = wakil_tools::ToolContext::new(db.store.clone(), demo_clock());
+    let ctx = wakil_tools::ToolContext::new(
+        db.store.clone(),
+        demo_clock(),
+        wakil_tools::FileStore::new(std::env::temp_dir().join("wakil-test-fichiers")),
+    );
     let asked = wakil_tools::find("solde_copro")
         .unwrap()
         .call(&ctx, &p, json!({"coproprietaire": "Lahlou"}))

@@ -12,7 +12,11 @@ async fn scorecard(mode: Mode) -> Scorecard {
     let db = fresh(Template::Demo).await;
     let cases = load_dir(Path::new(CASES_DIR)).unwrap();
     let card = run(
-        ToolContext::new(db.store.clone(), demo_clock()),
+        ToolContext::new(
+            db.store.clone(),
+            demo_clock(),
+            wakil_tools::FileStore::new(std::env::temp_dir().join("wakil-test-fichiers")),
+        ),
         mode,
         &cases,
     )

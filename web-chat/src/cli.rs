@@ -11,7 +11,7 @@ use wakil_schema::database::{Database, DbSource};
 use wakil_schema::store::ImpayeFiltre;
 use wakil_schema::{Caller, Canal, Clock, StatutOutbox, seed};
 use wakil_tools::envoi::{Envoyeurs, OutboxConfig, OutboxWorker};
-use wakil_tools::{Called, ToolContext, ToolError};
+use wakil_tools::{Called, FileStore, ToolContext, ToolError};
 
 /// `println!` that tolerates a closed pipe (`wakil users | head`) instead of panicking, so the
 /// embedded server is still stopped cleanly.
@@ -216,6 +216,11 @@ impl Cli {
     fn clock(&self) -> Clock {
         self.today.map_or(Clock::System, Clock::Fixed)
     }
+
+    /// Where stored files (uploads, generated documents) keep their bytes.
+    fn files(&self) -> FileStore {
+        FileStore::new(self.data_dir.join("fichiers"))
+    }
 }
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
@@ -405,7 +410,7 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
                 .clone()
                 .unwrap_or_else(|| cli.data_dir.join("fichiers"));
             let addr = std::net::SocketAddr::new(*host, *port);
-            serve(cli, db, addr, *no_llm, *pool, files_dir).await?;
+            serve(cli, db, addr, *no_llm, *pool, FileStore::new(files_dir)).await?;
         }
         Command::Passwd { email } => passwd(db, email).await?,
         Command::Outbox {
@@ -425,7 +430,7 @@ async fn serve(
     addr: std::net::SocketAddr,
     no_llm: bool,
     pool: u32,
-    files_dir: PathBuf,
+    files: FileStore,
 ) -> Result<()> {
     let admin = db.admin_pool().await?;
     let mut users = wakil_schema::store::list_users(&admin, false).await?;
@@ -451,8 +456,8 @@ async fn serve(
             wakil_agent::llm::LlmConfig::from_env(),
         )?)
     };
-    let config = wakil_web_chat::server::ServeConfig::from_env(addr, files_dir);
-    let (app, ctx) = build_server(cli, db, pool, llm, config).await?;
+    let config = wakil_web_chat::server::ServeConfig::from_env(addr);
+    let (app, ctx) = build_server(cli, db, pool, llm, config, files).await?;
     let envoyeurs = Envoyeurs::from_config(&ctx.envoi).map_err(|e| anyhow::anyhow!(e))?;
     let app = app.with_outbox(OutboxWorker::new(
         ctx.store.clone(),
@@ -512,8 +517,9 @@ async fn build_server(
     pool: u32,
     llm: Option<wakil_agent::llm::LlmClient>,
     config: wakil_web_chat::server::ServeConfig,
+    files: FileStore,
 ) -> Result<(wakil_web_chat::server::Application, ToolContext)> {
-    let ctx = ToolContext::new(db.store(pool).await?, cli.clock());
+    let ctx = ToolContext::new(db.store(pool).await?, cli.clock(), files);
     let agent = wakil_agent::engine::Agent::new(
         ctx.clone(),
         llm,
@@ -542,11 +548,8 @@ async fn bench_ws(
         let client = wakil_web_chat::client::Client::new(url);
         return crate::bench_ws::run(client, users, options).await;
     }
-    let config = wakil_web_chat::server::ServeConfig::new(
-        "127.0.0.1:0".parse()?,
-        cli.data_dir.join("fichiers"),
-    );
-    let (app, ctx) = build_server(cli, db, pool, None, config).await?;
+    let config = wakil_web_chat::server::ServeConfig::new("127.0.0.1:0".parse()?);
+    let (app, ctx) = build_server(cli, db, pool, None, config, cli.files()).await?;
     let client = wakil_web_chat::client::Client::new(format!("http://{}", app.local_addr()?));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {
@@ -678,7 +681,7 @@ fn usage(message: &str) -> ToolError {
 
 /// The tools' context and the caller behind `--as EMAIL`.
 async fn session(cli: &Cli, db: &Database, email: &str) -> Result<(ToolContext, Caller)> {
-    let ctx = ToolContext::new(db.store(4).await?, cli.clock());
+    let ctx = ToolContext::new(db.store(4).await?, cli.clock(), cli.files());
     let caller = ctx
         .store
         .caller_by_email(email, Canal::Cli)

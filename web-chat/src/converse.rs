@@ -179,7 +179,8 @@ pub async fn eval(
         let admin = db.admin_pool().await?;
         wakil_schema::seed::seed_demo(&admin, EVAL_DATE).await?;
         admin.close().await;
-        let ctx = ToolContext::new(db.store(4).await?, Clock::Fixed(EVAL_DATE));
+        let files = wakil_tools::FileStore::new(data_dir.join("wakil_eval-fichiers"));
+        let ctx = ToolContext::new(db.store(4).await?, Clock::Fixed(EVAL_DATE), files);
         let mode = match mode {
             EvalMode::FastPath => Mode::FastPath,
             EvalMode::Scripted => Mode::Scripted,

@@ -7,6 +7,7 @@ mod common;
 
 use common::{STAFF, TestApp, of_type, spawn_app, text_of};
 use serde_json::{Value, json};
+use wakil_schema::testing::demo_clock;
 use wakil_tools::format;
 
 /// The figures the tool gives for this user and arguments (the reference for the chat).
@@ -507,4 +508,109 @@ async fn a_socket_does_not_outlive_its_login() {
     );
     let (code, _) = ws.closed().await.expect("a close frame");
     assert_eq!(code, 4401);
+}
+
+/// Three co-owner users: two with lots in the same résidence, one without a lot there; and that
+/// résidence's id.
+async fn owners_of_one_residence(app: &TestApp) -> (i64, [String; 3]) {
+    let (residence, a, b): (i64, String, String) = sqlx::query_as(
+        "SELECT l1.residence_id, u1.email, u2.email
+         FROM users u1 JOIN proprietes p1 ON p1.coproprietaire_id = u1.coproprietaire_id AND p1.jusqu_au IS NULL
+         JOIN lots l1 ON l1.id = p1.lot_id
+         JOIN users u2 ON u2.syndic_id = u1.syndic_id AND u2.id > u1.id
+         JOIN proprietes p2 ON p2.coproprietaire_id = u2.coproprietaire_id AND p2.jusqu_au IS NULL
+         JOIN lots l2 ON l2.id = p2.lot_id AND l2.residence_id = l1.residence_id
+         WHERE u1.email = $1 ORDER BY u2.id LIMIT 1",
+    )
+    .bind(app.email_of("coproprietaire").await)
+    .fetch_one(&app.db.admin)
+    .await
+    .unwrap();
+    let elsewhere: String = sqlx::query_scalar(
+        "SELECT u.email FROM users u WHERE u.role = 'coproprietaire'
+           AND u.syndic_id = (SELECT syndic_id FROM residences WHERE id = $1)
+           AND NOT EXISTS (SELECT 1 FROM proprietes p JOIN lots l ON l.id = p.lot_id
+                           WHERE p.coproprietaire_id = u.coproprietaire_id AND l.residence_id = $1)
+         ORDER BY u.id LIMIT 1",
+    )
+    .bind(residence)
+    .fetch_one(&app.db.admin)
+    .await
+    .unwrap();
+    (residence, [a, b, elsewhere])
+}
+
+#[tokio::test]
+async fn a_generated_document_opens_for_staff_its_addressee_and_the_residence_it_is_shared_with() {
+    use wakil_schema::{TypeDocument, Visibilite};
+    use wakil_tools::fichiers::{GeneratedDocument, PDF, publish};
+    let app = spawn_app().await;
+    let (residence, [addressee, neighbour, elsewhere]) = owners_of_one_residence(&app).await;
+    let staff = app.caller(STAFF).await;
+    let addressee_id = app.caller(&addressee).await.coproprietaire_id;
+    let date = demo_clock().today();
+    let render = |text: &str| {
+        wakil_tools::render::pdf(
+            "#import \"wakil.typ\": *\n#show: wakil-doc.with(titre: json(\"data.json\").t)\nContenu.",
+            &json!({ "t": text }),
+            date,
+        )
+        .unwrap()
+    };
+    let (notice, pv, rapport) = (render("Avis"), render("PV"), render("Rapport"));
+    let mut t = app.store.tenant(staff.syndic_id).await.unwrap();
+    let mut publish_as = async |pdf: &wakil_tools::render::Pdf, visibilite, to: Option<i64>| {
+        publish(
+            &app.ctx.files,
+            &mut t,
+            &staff,
+            &GeneratedDocument {
+                bytes: &pdf.bytes,
+                mime: PDF,
+                pages: Some(pdf.pages),
+                nom: "document.pdf",
+                titre: "Document",
+                residence_id: residence,
+                type_document: TypeDocument::Courrier,
+                date_document: date,
+                visibilite,
+                coproprietaire_id: to,
+            },
+        )
+        .await
+        .unwrap()
+    };
+    let notice = publish_as(&notice, Visibilite::Staff, addressee_id).await;
+    let pv = publish_as(&pv, Visibilite::Residence, None).await;
+    let rapport = publish_as(&rapport, Visibilite::Staff, None).await;
+    // The same bytes published again are the same document, not a copy.
+    let again = publish_as(&render("PV"), Visibilite::Residence, None).await;
+    t.commit().await.unwrap();
+    assert_eq!(again.id, pv.id);
+
+    let url = |a: &wakil_tools::Attachment| format!("/fichiers/{}", a.id);
+    let staff = app.login(STAFF).await;
+    let (addressee, neighbour, elsewhere) = (
+        app.login(&addressee).await,
+        app.login(&neighbour).await,
+        app.login(&elsewhere).await,
+    );
+    for (who, file, status) in [
+        (&staff, &notice, 200),
+        (&staff, &rapport, 200),
+        (&addressee, &notice, 200),
+        (&addressee, &pv, 200),
+        (&addressee, &rapport, 404),
+        (&neighbour, &notice, 404),
+        (&neighbour, &pv, 200),
+        (&elsewhere, &pv, 404),
+        (&elsewhere, &notice, 404),
+    ] {
+        let r = app.get(&url(file), Some(who)).await;
+        assert_eq!(r.status(), status, "{} for {who}", file.id);
+        if status == 200 {
+            assert_eq!(r.headers()["content-type"], "application/pdf");
+            assert!(r.bytes().await.unwrap().starts_with(b"%PDF-"));
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //! every tenant row is read or written.
 
 mod conversation;
+mod documents;
 mod factures;
 mod impayes;
 mod outbox;
@@ -13,6 +14,7 @@ mod session;
 mod solde;
 
 pub use conversation::{AuditEntry, Claim, PendingAction, StoredMessage};
+pub use documents::NouveauDocument;
 pub use factures::{FactureFiltre, FactureLigne, FacturesTrouvees};
 pub use impayes::{ImpayeFiltre, ImpayeLigne};
 pub use outbox::{EnvoiDu, IssueEnvoi, OutboxLigne, lister_outbox, relancer_abandonne};

@@ -152,7 +152,8 @@ impl Tenant {
         Ok(())
     }
 
-    /// A file of this syndic. Who may open it is the caller's to decide ([`Fichier::readable_by`]).
+    /// A file of this syndic, whoever it belongs to (see [`Tenant::fichier_lisible`] for a
+    /// caller's access).
     pub async fn fichier(&mut self, id: Uuid) -> Result<Option<Fichier>> {
         Ok(sqlx::query_as(
             "SELECT id, user_id, nom, mime, taille, contenu_sha256, created_at
@@ -161,12 +162,5 @@ impl Tenant {
         .bind(id)
         .fetch_optional(&mut *self.tx)
         .await?)
-    }
-}
-
-impl Fichier {
-    /// Its owner, and the syndic's staff (a co-owner never opens another user's file).
-    pub fn readable_by(&self, caller: &Caller) -> bool {
-        self.user_id == caller.user_id || caller.role.is_staff()
     }
 }

@@ -17,7 +17,11 @@ pub async fn demo() -> Demo {
         .fetch_one(&db.admin)
         .await
         .unwrap();
-    let ctx = ToolContext::new(db.store.clone(), demo_clock());
+    let ctx = ToolContext::new(
+        db.store.clone(),
+        demo_clock(),
+        wakil_tools::FileStore::new(std::env::temp_dir().join("wakil-test-fichiers")),
+    );
     Demo { db, ctx, atlas }
 }
 

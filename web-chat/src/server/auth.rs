@@ -12,11 +12,11 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wakil_schema::{Caller, Canal};
+use wakil_tools::fichiers::sha256_hex;
 
 const COOKIE_NAME: &str = "wakil_session";
 
@@ -79,13 +79,6 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
         .find(|(name, _)| *name == COOKIE_NAME)
         .map(|(_, value)| value.to_string())
         .filter(|t| !t.is_empty())
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Hashes a password with Argon2id (a fresh salt, argon2's default cost), off the async threads.

@@ -2,7 +2,7 @@
 //! message can carry; a stored file is downloaded by its owner or the syndic's staff only.
 
 use super::AppState;
-use super::auth::{Authed, same_origin, sha256_hex};
+use super::auth::{Authed, same_origin};
 use super::error::ApiError;
 use axum::Json;
 use axum::body::Bytes;
@@ -96,13 +96,14 @@ pub async fn upload(
     let mime = sniff(&body).ok_or_else(|| ApiError::Unsupported(UNSUPPORTED.into()))?;
     let nom = file_name(&headers, mime);
     let id = Uuid::new_v4();
-    let path = state.file_path(authed.caller.syndic_id, id);
     // Bytes first, then the row: a row always has its bytes.
-    write_atomically(&path, &body)
+    state
+        .files()
+        .write(authed.caller.syndic_id, id, &body)
         .await
         .map_err(ApiError::internal)?;
     let taille = i64::try_from(body.len()).map_err(ApiError::internal)?;
-    let sha = sha256_hex(&body);
+    let sha = wakil_tools::fichiers::sha256_hex(&body);
     let mut t = state.store().tenant(authed.caller.syndic_id).await?;
     t.add_fichier(
         &authed.caller,
@@ -132,15 +133,6 @@ pub fn too_large(max: usize) -> ApiError {
     ))
 }
 
-async fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        tokio::fs::create_dir_all(dir).await?;
-    }
-    let tmp = path.with_extension("part");
-    tokio::fs::write(&tmp, bytes).await?;
-    tokio::fs::rename(&tmp, path).await
-}
-
 pub async fn download(
     State(state): State<Arc<AppState>>,
     authed: Authed,
@@ -149,13 +141,13 @@ pub async fn download(
     const NOT_FOUND: &str = "Fichier introuvable.";
     let id: Uuid = id.parse().map_err(|_| ApiError::NotFound(NOT_FOUND))?;
     let mut t = state.store().tenant_read(authed.caller.syndic_id).await?;
-    let file = t.fichier(id).await?;
+    let file = t.fichier_lisible(&authed.caller, id).await?;
     t.commit().await?;
-    // Someone else's file is "not found": its existence is not revealed.
-    let file = file
-        .filter(|f| f.readable_by(&authed.caller))
-        .ok_or(ApiError::NotFound(NOT_FOUND))?;
-    let bytes = tokio::fs::read(state.file_path(authed.caller.syndic_id, id))
+    // A file the caller may not open is "not found": its existence is not revealed.
+    let file = file.ok_or(ApiError::NotFound(NOT_FOUND))?;
+    let bytes = state
+        .files()
+        .read(authed.caller.syndic_id, id)
         .await
         .map_err(ApiError::internal)?;
     let encoded: String = file

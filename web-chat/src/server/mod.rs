@@ -18,12 +18,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
-use uuid::Uuid;
 use wakil_agent::engine::Agent;
 use wakil_schema::store::Store;
 use wakil_tools::envoi::OutboxWorker;
@@ -34,8 +32,6 @@ const DRAIN: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
     pub addr: SocketAddr,
-    /// Where uploaded and produced files are kept (one folder per syndic).
-    pub files_dir: PathBuf,
     /// Mark the session cookie `Secure` (behind HTTPS): `WAKIL_COOKIE_SECURE=1`.
     pub cookie_secure: bool,
     /// Lifetime of a login session: `WAKIL_SESSION_HOURS` (default 12).
@@ -45,18 +41,17 @@ pub struct ServeConfig {
 }
 
 impl ServeConfig {
-    pub fn new(addr: SocketAddr, files_dir: PathBuf) -> Self {
+    pub fn new(addr: SocketAddr) -> Self {
         ServeConfig {
             addr,
-            files_dir,
             cookie_secure: false,
             session_hours: 12,
             max_upload_bytes: 20 * 1024 * 1024,
         }
     }
 
-    pub fn from_env(addr: SocketAddr, files_dir: PathBuf) -> Self {
-        let d = ServeConfig::new(addr, files_dir);
+    pub fn from_env(addr: SocketAddr) -> Self {
+        let d = ServeConfig::new(addr);
         let var = |k: &str| std::env::var(k).ok().map(|v| v.trim().to_string());
         ServeConfig {
             cookie_secure: var("WAKIL_COOKIE_SECURE").is_some_and(|v| v == "1" || v == "true"),
@@ -89,11 +84,9 @@ impl AppState {
         &self.agent.context().store
     }
 
-    fn file_path(&self, syndic: i64, id: Uuid) -> PathBuf {
-        self.config
-            .files_dir
-            .join(syndic.to_string())
-            .join(id.to_string())
+    /// Where stored files keep their bytes (the tools' own store: generated documents too).
+    fn files(&self) -> &wakil_tools::FileStore {
+        &self.agent.context().files
     }
 }
 
@@ -108,8 +101,9 @@ pub struct Application {
 impl Application {
     /// Binds `config.addr` (port 0: any free port) and wires the routes.
     pub async fn build(agent: Agent, config: ServeConfig) -> Result<Self, ServerError> {
-        std::fs::create_dir_all(&config.files_dir).map_err(|source| ServerError::FilesDir {
-            path: config.files_dir.clone(),
+        let files_dir = agent.context().files.dir().to_path_buf();
+        std::fs::create_dir_all(&files_dir).map_err(|source| ServerError::FilesDir {
+            path: files_dir,
             source,
         })?;
         let listener =

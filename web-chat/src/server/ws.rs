@@ -328,12 +328,7 @@ impl Chat<'_> {
         let mut found = Vec::with_capacity(ids.len());
         for id in ids {
             match t.fichier(*id).await? {
-                Some(f) if f.user_id == self.caller.user_id => found.push(Attachment {
-                    id: f.id,
-                    nom: f.nom,
-                    mime: f.mime,
-                    taille: f.taille,
-                }),
+                Some(f) if f.user_id == self.caller.user_id => found.push(Attachment::from(f)),
                 _ => return Ok(None),
             }
         }

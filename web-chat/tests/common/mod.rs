@@ -9,8 +9,8 @@ use wakil_agent::engine::{Agent, AgentConfig};
 use wakil_schema::store::Store;
 use wakil_schema::testing::{Template, TestDb, demo_clock, fresh};
 use wakil_schema::{Caller, Canal};
-use wakil_tools::ToolContext;
 use wakil_tools::envoi::{EnvoiConfig, OutboxWorker};
+use wakil_tools::{FileStore, ToolContext};
 use wakil_web_chat::client::{Client, ClientError, Socket};
 use wakil_web_chat::server::{Application, ServeConfig, ServerError};
 
@@ -46,13 +46,17 @@ type Outbox = (EnvoiConfig, Box<dyn FnOnce(Store) -> OutboxWorker>);
 
 async fn spawn_app_with(outbox: Option<Outbox>) -> TestApp {
     let db = fresh(Template::Demo).await;
-    let mut ctx = ToolContext::new(db.store.clone(), demo_clock());
+    let files_dir = std::env::temp_dir().join(format!("wakil-files-{}", db.name));
+    let mut ctx = ToolContext::new(
+        db.store.clone(),
+        demo_clock(),
+        FileStore::new(files_dir.clone()),
+    );
     if let Some((envoi, _)) = &outbox {
         ctx.envoi = envoi.clone();
     }
     let agent = Agent::new(ctx.clone(), None, AgentConfig::default());
-    let files_dir = std::env::temp_dir().join(format!("wakil-files-{}", db.name));
-    let config = ServeConfig::new("127.0.0.1:0".parse().unwrap(), files_dir.clone());
+    let config = ServeConfig::new("127.0.0.1:0".parse().unwrap());
     let mut app = Application::build(agent, config).await.unwrap();
     if let Some((_, worker)) = outbox {
         app = app.with_outbox(worker(db.store.clone()));
