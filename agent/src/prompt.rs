@@ -179,6 +179,8 @@ pub fn activity_label(tool: &str) -> String {
         "rapport_financier" => "Préparation du rapport financier…".into(),
         "list_factures" => "Recherche des factures…".into(),
         "record_payment" => "Préparation du paiement…".into(),
+        "annuler_paiement" => "Préparation de l'annulation du paiement…".into(),
+        "appel_de_fonds" => "Préparation de l'appel de fonds…".into(),
         other => format!("Outil {other}…"),
     }
 }
