@@ -776,7 +776,11 @@ async fn a_confirmed_payment_reversal_is_audited() {
             .any(|e| matches!(e, Outbound::Confirmation { .. }))
     );
     let cancelled = "SELECT count(*) FROM paiements WHERE annule_le IS NOT NULL";
-    assert_eq!(h.count(cancelled).await, 0, "nothing before the confirmation");
+    assert_eq!(
+        h.count(cancelled).await,
+        0,
+        "nothing before the confirmation"
+    );
 
     let done = h.decide(&g, id, true).await;
     assert!(done.answer.contains("annulé"), "{}", done.answer);

@@ -126,7 +126,9 @@ impl WriteTool for AnnulerPaiement {
         let coproprietaire = t
             .coproprietaire_by_id(p.coproprietaire_id, None)
             .await?
-            .ok_or_else(|| ToolError::Internal(format!("copropriétaire {}", p.coproprietaire_id)))?;
+            .ok_or_else(|| {
+                ToolError::Internal(format!("copropriétaire {}", p.coproprietaire_id))
+            })?;
         if p.annule_le.is_some() {
             return Err(already_cancelled(&p, &coproprietaire.nom));
         }
@@ -192,11 +194,10 @@ impl WriteTool for AnnulerPaiement {
             ));
         }
         let mut t = ctx.store.tenant(caller.syndic_id).await?;
-        let (deja_annule, credits_imputes) =
-            match t.paiement_par_annulation(confirmation).await? {
-                Some(_) => (true, Vec::new()),
-                None => cancel(&mut t, caller, &plan, confirmation).await?,
-            };
+        let (deja_annule, credits_imputes) = match t.paiement_par_annulation(confirmation).await? {
+            Some(_) => (true, Vec::new()),
+            None => cancel(&mut t, caller, &plan, confirmation).await?,
+        };
         t.commit().await?;
 
         let mut t = ctx.store.tenant_read(caller.syndic_id).await?;
@@ -207,7 +208,9 @@ impl WriteTool for AnnulerPaiement {
         let coproprietaire = t
             .coproprietaire_by_id(p.coproprietaire_id, None)
             .await?
-            .ok_or_else(|| ToolError::Internal(format!("copropriétaire {}", p.coproprietaire_id)))?;
+            .ok_or_else(|| {
+                ToolError::Internal(format!("copropriétaire {}", p.coproprietaire_id))
+            })?;
         let residence = t
             .residence_by_id(p.residence_id)
             .await?
@@ -311,7 +314,10 @@ async fn find(t: &mut Tenant, caller: &Caller, args: &Args) -> Result<PaiementTr
         }
         return Ok(p);
     }
-    if args.coproprietaire.as_deref().is_none_or(|c| c.trim().is_empty())
+    if args
+        .coproprietaire
+        .as_deref()
+        .is_none_or(|c| c.trim().is_empty())
         && args.lot.as_deref().is_none_or(|l| l.trim().is_empty())
     {
         return Err(ToolError::InvalidArgs(
@@ -331,7 +337,8 @@ async fn find(t: &mut Tenant, caller: &Caller, args: &Args) -> Result<PaiementTr
     let found = t
         .paiements_trouves(coproprietaire.id, residence.id, &filtre)
         .await?;
-    let (live, cancelled): (Vec<_>, Vec<_>) = found.into_iter().partition(|p| p.annule_le.is_none());
+    let (live, cancelled): (Vec<_>, Vec<_>) =
+        found.into_iter().partition(|p| p.annule_le.is_none());
     let query = describe(&coproprietaire.nom, &filtre);
     match <[PaiementTrouve; 1]>::try_from(live) {
         Ok([one]) => Ok(one),

@@ -501,20 +501,29 @@ fn check_periode(p: Periode, today: NaiveDate) -> Result<Periode, ToolError> {
         )));
     }
     let horizon = Months::new(MOIS_HORIZON);
-    if p.debut.checked_add_months(horizon).is_none_or(|limit| p.fin >= limit) {
+    if p.debut
+        .checked_add_months(horizon)
+        .is_none_or(|limit| p.fin >= limit)
+    {
         return Err(ToolError::InvalidArgs(format!(
             "Un appel de fonds couvre au plus {MOIS_HORIZON} mois (ici du {} au {}) : émettez un appel par période.",
             date(p.debut),
             date(p.fin)
         )));
     }
-    if today.checked_add_months(horizon).is_none_or(|limit| p.debut > limit) {
+    if today
+        .checked_add_months(horizon)
+        .is_none_or(|limit| p.debut > limit)
+    {
         return Err(ToolError::InvalidArgs(format!(
             "La période commence le {}, plus d'un an à l'avance : un appel s'émet au plus un an avant sa période.",
             date(p.debut)
         )));
     }
-    if today.checked_sub_months(horizon).is_none_or(|limit| p.fin < limit) {
+    if today
+        .checked_sub_months(horizon)
+        .is_none_or(|limit| p.fin < limit)
+    {
         return Err(ToolError::InvalidArgs(format!(
             "La période s'est terminée le {}, il y a plus d'un an : vérifiez l'année. Une régularisation \
              aussi ancienne se fait en comptabilité.",
@@ -670,7 +679,11 @@ fn split(lots: &[LotAppele], total: Decimal, residence: &str) -> Result<Vec<Lign
             } else {
                 "Des lots"
             },
-            if sans_proprietaire.len() == 1 { "a" } else { "ont" },
+            if sans_proprietaire.len() == 1 {
+                "a"
+            } else {
+                "ont"
+            },
             sans_proprietaire.join(", ")
         )));
     }
@@ -873,7 +886,12 @@ impl Notice {
         let credit: Decimal = rows.iter().map(|r| r.paye).sum();
         let lots_numeros: Vec<&str> = rows.iter().map(|r| r.lot.as_str()).collect();
         let mut destinataire = vec![first.coproprietaire.clone()];
-        match first.adresse.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        match first
+            .adresse
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+        {
             Some(a) => destinataire.extend(a.lines().map(str::to_string)),
             None => {
                 destinataire.push(format!(
@@ -995,9 +1013,8 @@ async fn render_all(
                         chunk
                             .iter()
                             .map(|n| {
-                                crate::render::pdf(AVIS, &n.data, today).map_err(|e| {
-                                    ToolError::Internal(format!("avis d'appel : {e}"))
-                                })
+                                crate::render::pdf(AVIS, &n.data, today)
+                                    .map_err(|e| ToolError::Internal(format!("avis d'appel : {e}")))
                             })
                             .collect::<Vec<_>>()
                     })
@@ -1007,7 +1024,9 @@ async fn render_all(
                 .into_iter()
                 .flat_map(|w| {
                     w.join().unwrap_or_else(|_| {
-                        vec![Err(ToolError::Internal("rendu d'un avis interrompu".into()))]
+                        vec![Err(ToolError::Internal(
+                            "rendu d'un avis interrompu".into(),
+                        ))]
                     })
                 })
                 .collect()
@@ -1248,7 +1267,11 @@ mod tests {
         let today = d(2026, 11, 15);
         for data in [
             sample(None, None, None),
-            sample(Some("300,00"), Some("007 450 0001234560041872 18"), Some("1\u{a0}200,00\u{a0}MAD")),
+            sample(
+                Some("300,00"),
+                Some("007 450 0001234560041872 18"),
+                Some("1\u{a0}200,00\u{a0}MAD"),
+            ),
         ] {
             let started = std::time::Instant::now();
             let pdf = crate::render::pdf(AVIS, &data, today).unwrap();

@@ -233,11 +233,7 @@ mod tests {
                 fin: d(2026, 12, 31)
             }
         );
-        assert_eq!(
-            Periode::parse("S1 2027").unwrap().fin,
-            d(2027, 6, 30),
-            "S1"
-        );
+        assert_eq!(Periode::parse("S1 2027").unwrap().fin, d(2027, 6, 30), "S1");
         assert_eq!(
             Periode::parse("février 2028").unwrap(),
             Periode {

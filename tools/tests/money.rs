@@ -37,7 +37,11 @@ async fn plan(
     tool: &str,
     args: serde_json::Value,
 ) -> Result<PendingPlan, ToolError> {
-    match wakil_tools::find(tool).unwrap().call(ctx, caller, args).await? {
+    match wakil_tools::find(tool)
+        .unwrap()
+        .call(ctx, caller, args)
+        .await?
+    {
         Called::Pending(p) => Ok(p),
         Called::Done(r) => panic!("a write must wait for a confirmation, got {}", r.summary),
     }
@@ -56,7 +60,12 @@ async fn execute(
 }
 
 /// Plans and confirms at once.
-async fn run(ctx: &ToolContext, caller: &Caller, tool: &str, args: serde_json::Value) -> ToolResult {
+async fn run(
+    ctx: &ToolContext,
+    caller: &Caller,
+    tool: &str,
+    args: serde_json::Value,
+) -> ToolResult {
     let p = plan(ctx, caller, tool, args).await.unwrap();
     execute(ctx, caller, &p, Uuid::new_v4()).await.unwrap()
 }
@@ -379,13 +388,12 @@ async fn an_appel_imputes_the_credit_and_publishes_one_notice_per_co_owner() {
     assert_eq!(after.echeances, before.echeances + 40);
     assert_eq!(after.avis, before.avis + owners);
     assert_eq!(after.documents, before.documents + owners);
-    let (emis_par, confirmation): (i64, Option<Uuid>) = sqlx::query_as(
-        "SELECT emis_par, confirmation_id FROM appels_de_fonds WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_one(&d.db.admin)
-    .await
-    .unwrap();
+    let (emis_par, confirmation): (i64, Option<Uuid>) =
+        sqlx::query_as("SELECT emis_par, confirmation_id FROM appels_de_fonds WHERE id = $1")
+            .bind(id)
+            .fetch_one(&d.db.admin)
+            .await
+            .unwrap();
     assert_eq!(emis_par, gestionnaire.user_id);
     assert!(confirmation.is_some());
 
@@ -421,7 +429,10 @@ async fn an_appel_imputes_the_credit_and_publishes_one_notice_per_co_owner() {
     .fetch_one(&d.db.admin)
     .await
     .unwrap();
-    assert_eq!((visibilite.as_str(), addressee, residence), ("staff", zineb, maarif));
+    assert_eq!(
+        (visibilite.as_str(), addressee, residence),
+        ("staff", zineb, maarif)
+    );
     assert_eq!(r.files.len(), usize::try_from(owners).unwrap());
     let bytes = d.ctx.files.read(d.atlas, fichier).await.unwrap();
     let text = pdf_text("avis-credit.pdf", &bytes);
@@ -449,7 +460,10 @@ async fn an_appel_imputes_the_credit_and_publishes_one_notice_per_co_owner() {
         "Syndicat des copropriétaires de la Résidence Al Maârif".to_string(),
         mad(total),
     ] {
-        assert!(text.contains(&words(&expected)), "« {expected} » missing in:\n{text}");
+        assert!(
+            text.contains(&words(&expected)),
+            "« {expected} » missing in:\n{text}"
+        );
     }
 
     // A co-owner opens their own notice, not a neighbour's.
@@ -538,7 +552,10 @@ async fn a_notice_without_bank_details_says_so_and_lists_every_lot() {
         "Ravalement des façades".to_string(),
         "RIB communiqué par le syndic".to_string(),
     ] {
-        assert!(text.contains(&words(&expected)), "« {expected} » missing in:\n{text}");
+        assert!(
+            text.contains(&words(&expected)),
+            "« {expected} » missing in:\n{text}"
+        );
     }
     assert!(!text.contains("Crédit de votre compte"), "{text}");
 }
@@ -598,14 +615,26 @@ async fn bad_appels_are_refused_in_french_and_nothing_is_written() {
         args
     };
     let cases = [
-        (q1(serde_json::json!({ "montant_total": 0 })), "doit être positif"),
-        (q1(serde_json::json!({ "montant_total": -10 })), "doit être positif"),
-        (q1(serde_json::json!({ "montant_total": "1000.001" })), "au centime près"),
+        (
+            q1(serde_json::json!({ "montant_total": 0 })),
+            "doit être positif",
+        ),
+        (
+            q1(serde_json::json!({ "montant_total": -10 })),
+            "doit être positif",
+        ),
+        (
+            q1(serde_json::json!({ "montant_total": "1000.001" })),
+            "au centime près",
+        ),
         (
             q1(serde_json::json!({ "montant_total": "10000000.01" })),
             "dépasse le plafond de 10\u{a0}000\u{a0}000,00\u{a0}MAD",
         ),
-        (q1(serde_json::json!({ "montant_total": "0.01" })), "trop faible"),
+        (
+            q1(serde_json::json!({ "montant_total": "0.01" })),
+            "trop faible",
+        ),
         (
             serde_json::json!({ "residence": "Guéliz", "periode": "T1 2027" }),
             "Aucun budget prévisionnel 2027 n'est enregistré pour Résidence Les Jardins de Guéliz",
@@ -623,26 +652,45 @@ async fn bad_appels_are_refused_in_french_and_nothing_is_written() {
             "pour un complément, émettez un appel « exceptionnel »",
         ),
         (
-            q1(serde_json::json!({ "periode": null, "periode_debut": "2027-03-31", "periode_fin": "2027-01-01" })),
+            q1(
+                serde_json::json!({ "periode": null, "periode_debut": "2027-03-31", "periode_fin": "2027-01-01" }),
+            ),
             "La fin de la période (01/01/2027) précède son début (31/03/2027)",
         ),
         (
             q1(serde_json::json!({ "periode": null, "periode_debut": "2027-01-01" })),
             "Indiquez la période de l'appel",
         ),
-        (q1(serde_json::json!({ "periode": "le trimestre prochain" })), "non reconnue"),
-        (q1(serde_json::json!({ "periode": "2028" })), "plus d'un an à l'avance"),
-        (q1(serde_json::json!({ "periode": "T1 2025" })), "il y a plus d'un an"),
         (
-            q1(serde_json::json!({ "periode": null, "periode_debut": "2027-01-01", "periode_fin": "2028-01-31" })),
+            q1(serde_json::json!({ "periode": "le trimestre prochain" })),
+            "non reconnue",
+        ),
+        (
+            q1(serde_json::json!({ "periode": "2028" })),
+            "plus d'un an à l'avance",
+        ),
+        (
+            q1(serde_json::json!({ "periode": "T1 2025" })),
+            "il y a plus d'un an",
+        ),
+        (
+            q1(
+                serde_json::json!({ "periode": null, "periode_debut": "2027-01-01", "periode_fin": "2028-01-31" }),
+            ),
             "au plus 12 mois",
         ),
         (
             q1(serde_json::json!({ "periode_debut": "2027-02-01" })),
             "ne correspond pas aux dates indiquées",
         ),
-        (q1(serde_json::json!({ "date_echeance": "2026-11-14" })), "est passée"),
-        (q1(serde_json::json!({ "type": "mensuel" })), "« mensuel » n'est pas une valeur possible de « type »"),
+        (
+            q1(serde_json::json!({ "date_echeance": "2026-11-14" })),
+            "est passée",
+        ),
+        (
+            q1(serde_json::json!({ "type": "mensuel" })),
+            "« mensuel » n'est pas une valeur possible de « type »",
+        ),
     ];
     for (args, expected) in cases {
         let e = plan(&d.ctx, &gestionnaire, "appel_de_fonds", args.clone())
@@ -665,9 +713,14 @@ async fn bad_appels_are_refused_in_french_and_nothing_is_written() {
     // The ceiling is the operator's setting.
     let mut ctx = d.ctx.clone();
     ctx.limits.appel_max = dec!(500);
-    let e = plan(&ctx, &gestionnaire, "appel_de_fonds", q1(serde_json::json!({})))
-        .await
-        .unwrap_err();
+    let e = plan(
+        &ctx,
+        &gestionnaire,
+        "appel_de_fonds",
+        q1(serde_json::json!({})),
+    )
+    .await
+    .unwrap_err();
     assert!(e.to_string().contains("500,00\u{a0}MAD"), "{e}");
     // A lot without owner: listed, nothing issued.
     sqlx::query(
@@ -678,9 +731,14 @@ async fn bad_appels_are_refused_in_french_and_nothing_is_written() {
     .execute(&d.db.admin)
     .await
     .unwrap();
-    let e = plan(&d.ctx, &gestionnaire, "appel_de_fonds", q1(serde_json::json!({})))
-        .await
-        .unwrap_err();
+    let e = plan(
+        &d.ctx,
+        &gestionnaire,
+        "appel_de_fonds",
+        q1(serde_json::json!({})),
+    )
+    .await
+    .unwrap_err();
     assert!(
         e.to_string().starts_with(
             "Un lot de Résidence Les Jardins de Guéliz n'a pas de propriétaire enregistré (A41)"
@@ -870,7 +928,10 @@ async fn the_payment_to_cancel_is_asked_for_when_several_fit() {
             serde_json::json!({ "motif": "erreur" }),
             "Précisez le paiement à annuler",
         ),
-        (serde_json::json!({ "lot": "A41" }), "le champ « motif » est obligatoire"),
+        (
+            serde_json::json!({ "lot": "A41" }),
+            "le champ « motif » est obligatoire",
+        ),
     ] {
         let e = plan(&d.ctx, &gestionnaire, "annuler_paiement", args.clone())
             .await
@@ -952,18 +1013,12 @@ async fn balances_stay_exact_through_appels_payments_credit_and_a_reversal() {
     .await;
     assert_eq!(a1.output["date_echeance"], "2027-01-01");
     let p1 = dec!(2500.00);
-    assert_eq!(
-        compte(&at_0, &comptable, karim).await,
-        [p1, zero, p1, zero]
-    );
+    assert_eq!(compte(&at_0, &comptable, karim).await, [p1, zero, p1, zero]);
 
     // Time passes: 10/01/2027, the T1 échéance is due.
     let mut at_1 = d.ctx.clone();
     at_1.clock = Clock::Fixed(ymd(2027, 1, 10));
-    assert_eq!(
-        compte(&at_1, &comptable, karim).await,
-        [p1, p1, zero, zero]
-    );
+    assert_eq!(compte(&at_1, &comptable, karim).await, [p1, p1, zero, zero]);
     let (impayes_1, du_1) = impayes(&at_1, &comptable, "Guéliz", karim).await;
     assert_eq!(du_1, p1);
 
@@ -1023,9 +1078,15 @@ async fn balances_stay_exact_through_appels_payments_credit_and_a_reversal() {
         .clone();
     assert_eq!(
         row[3..],
-        [montant(dec!(2500)), montant(credit), montant(dec!(2500) - credit)]
+        [
+            montant(dec!(2500)),
+            montant(credit),
+            montant(dec!(2500) - credit)
+        ]
     );
-    let a2 = execute(&at_1, &comptable, &p, Uuid::new_v4()).await.unwrap();
+    let a2 = execute(&at_1, &comptable, &p, Uuid::new_v4())
+        .await
+        .unwrap();
     assert_eq!(a2.output["date_echeance"], "2027-04-01");
     let p2 = dec!(2500.00);
     let a_echoir = p2 - credit;
@@ -1066,7 +1127,9 @@ async fn balances_stay_exact_through_appels_payments_credit_and_a_reversal() {
         "{}",
         p.summary
     );
-    let r = execute(&at_1, &comptable, &p, Uuid::new_v4()).await.unwrap();
+    let r = execute(&at_1, &comptable, &p, Uuid::new_v4())
+        .await
+        .unwrap();
     let rouvertes = r.output["echeances_rouvertes"].as_array().unwrap();
     assert_eq!(rouvertes.len(), 1);
     assert_eq!(dec_of(&rouvertes[0]["impute"]), dec!(1000));

@@ -13,7 +13,8 @@ mod session;
 mod solde;
 
 pub use appel::{
-    AppelEmis, AppelInsertion, AvisAppel, BudgetAnnuel, EcheanceAppel, Emetteur, LotAppele, NouvelAppel,
+    AppelEmis, AppelInsertion, AvisAppel, BudgetAnnuel, EcheanceAppel, Emetteur, LotAppele,
+    NouvelAppel,
 };
 pub use conversation::{AuditEntry, Claim, PendingAction, StoredMessage};
 pub use documents::NouveauDocument;
