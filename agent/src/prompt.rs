@@ -180,6 +180,8 @@ pub fn activity_label(tool: &str) -> String {
         "list_factures" => "Recherche des factures…".into(),
         "record_payment" => "Préparation du paiement…".into(),
         "send_relance" => "Préparation des relances…".into(),
+        "annuler_paiement" => "Préparation de l'annulation du paiement…".into(),
+        "appel_de_fonds" => "Préparation de l'appel de fonds…".into(),
         other => format!("Outil {other}…"),
     }
 }

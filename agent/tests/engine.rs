@@ -741,3 +741,66 @@ async fn what_was_shown_is_stored_with_the_answer_for_a_replay() {
     let stored_table = replay.iter().find(|e| e["type"] == "table").unwrap();
     assert_eq!(stored_table["table"], shown_table);
 }
+
+/// A reversal asked in prose goes to the model, waits for its confirmation like any write, and
+/// the confirmed reversal is in the audit log with who confirmed it.
+#[tokio::test]
+async fn a_confirmed_payment_reversal_is_audited() {
+    let paiement: i64 = {
+        let db = fresh(Template::Demo).await;
+        sqlx::query_scalar(
+            "SELECT p.id FROM paiements p JOIN coproprietaires c ON c.id = p.coproprietaire_id
+             WHERE c.prenom = 'Karim' AND c.nom = 'Naciri' ORDER BY p.id DESC LIMIT 1",
+        )
+        .fetch_one(&db.admin)
+        .await
+        .unwrap()
+    };
+    let h = harness(vec![call(
+        "annuler_paiement",
+        serde_json::json!({ "paiement": paiement, "motif": "chèque rejeté" }),
+    )])
+    .await;
+    let g = h.caller("comptable@atlas-syndic.ma").await;
+    let (report, events) = h
+        .ask(
+            &g,
+            &format!("Annule le paiement n° {paiement} de Karim Naciri, le chèque a été rejeté."),
+        )
+        .await;
+    assert_eq!(report.path, Path::Llm);
+    let id = report.pending.expect("a pending reversal");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Outbound::Confirmation { .. }))
+    );
+    let cancelled = "SELECT count(*) FROM paiements WHERE annule_le IS NOT NULL";
+    assert_eq!(
+        h.count(cancelled).await,
+        0,
+        "nothing before the confirmation"
+    );
+
+    let done = h.decide(&g, id, true).await;
+    assert!(done.answer.contains("annulé"), "{}", done.answer);
+    assert_eq!(h.count(cancelled).await, 1);
+    assert_eq!(
+        h.count(&format!(
+            "SELECT count(*) FROM paiements WHERE id = {paiement} AND annulation_confirmation_id = '{id}'
+               AND annule_par = {} AND motif_annulation = 'chèque rejeté'",
+            g.user_id
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        h.count(&format!(
+            "SELECT count(*) FROM audit_log WHERE outil = 'annuler_paiement' AND pending_action_id = '{id}'
+               AND confirme_par = {} AND succes",
+            g.user_id
+        ))
+        .await,
+        1
+    );
+}

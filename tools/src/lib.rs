@@ -12,9 +12,12 @@ pub mod format;
 pub mod render;
 mod scope;
 
+pub mod annulation;
+pub mod appel;
 pub mod factures;
 pub mod impayes;
 pub mod paiement;
+pub mod periode;
 pub mod rapport;
 pub mod relance;
 pub mod solde;
@@ -70,43 +73,48 @@ impl ToolContext {
 pub struct Limits {
     /// Above this, a payment is refused as absurd (`WAKIL_PAIEMENT_MAX`, MAD).
     pub paiement_max: rust_decimal::Decimal,
+    /// Above this, the total of an appel de fonds is refused as absurd (`WAKIL_APPEL_MAX`, MAD).
+    pub appel_max: rust_decimal::Decimal,
     /// Days during which a co-owner is not reminded again unless forced
     /// (`WAKIL_RELANCE_DELAI_JOURS`).
     pub relance_delai_jours: u32,
 }
 
 impl Limits {
-    /// `WAKIL_PAIEMENT_MAX` (MAD, a positive decimal), `WAKIL_RELANCE_DELAI_JOURS` (days, at most
-    /// 365), else the defaults.
+    /// `WAKIL_PAIEMENT_MAX` and `WAKIL_APPEL_MAX` (MAD, positive decimals),
+    /// `WAKIL_RELANCE_DELAI_JOURS` (days, at most 365), else the defaults.
     pub fn from_env() -> Self {
-        let mut limits = Limits::default();
-        if let Some(max) = std::env::var("WAKIL_PAIEMENT_MAX")
-            .ok()
-            .and_then(|v| {
-                v.trim()
-                    .replace(' ', "")
-                    .parse::<rust_decimal::Decimal>()
-                    .ok()
-            })
-            .filter(|m| m.is_sign_positive() && !m.is_zero())
-        {
-            limits.paiement_max = max;
+        let defaults = Limits::default();
+        Limits {
+            paiement_max: env_amount("WAKIL_PAIEMENT_MAX").unwrap_or(defaults.paiement_max),
+            appel_max: env_amount("WAKIL_APPEL_MAX").unwrap_or(defaults.appel_max),
+            relance_delai_jours: std::env::var("WAKIL_RELANCE_DELAI_JOURS")
+                .ok()
+                .and_then(|v| v.trim().parse::<u32>().ok())
+                .filter(|j| *j <= 365)
+                .unwrap_or(defaults.relance_delai_jours),
         }
-        if let Some(jours) = std::env::var("WAKIL_RELANCE_DELAI_JOURS")
-            .ok()
-            .and_then(|v| v.trim().parse::<u32>().ok())
-            .filter(|j| *j <= 365)
-        {
-            limits.relance_delai_jours = jours;
-        }
-        limits
     }
+}
+
+/// A positive amount from the environment ("1 000 000" or "1000000.50").
+fn env_amount(name: &str) -> Option<rust_decimal::Decimal> {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| {
+            v.trim()
+                .replace(' ', "")
+                .parse::<rust_decimal::Decimal>()
+                .ok()
+        })
+        .filter(|m| m.is_sign_positive() && !m.is_zero())
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             paiement_max: rust_decimal::Decimal::from(1_000_000),
+            appel_max: rust_decimal::Decimal::from(10_000_000),
             relance_delai_jours: 7,
         }
     }
@@ -395,6 +403,8 @@ pub fn catalog() -> Vec<ToolSpec> {
         ToolSpec::read::<factures::ListFactures>(),
         ToolSpec::write::<paiement::RecordPayment>(),
         ToolSpec::write::<relance::SendRelance>(),
+        ToolSpec::write::<annulation::AnnulerPaiement>(),
+        ToolSpec::write::<appel::AppelDeFonds>(),
     ]
 }
 

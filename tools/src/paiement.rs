@@ -127,7 +127,14 @@ impl WriteTool for RecordPayment {
         let mode = args.mode.unwrap_or(ModePaiement::Virement);
 
         let mut t = ctx.store.tenant_read(caller.syndic_id).await?;
-        let (coproprietaire, residence, lots) = target(&mut t, caller, &args).await?;
+        let (coproprietaire, residence, lots) = target(
+            &mut t,
+            caller,
+            args.coproprietaire.as_deref(),
+            args.lot.as_deref(),
+            args.residence.as_deref(),
+        )
+        .await?;
         if let Some(r) = reference.as_deref()
             && let Some(existing) = t.paiement_par_reference(coproprietaire.id, r).await?
         {
@@ -295,20 +302,18 @@ async fn record(
     }
 }
 
-/// The co-owner, the résidence of the payment and the co-owner's lots there, within the caller's
-/// scope.
-async fn target(
+/// The co-owner of a payment (named, or the current owner of the lot), the résidence of the
+/// payment and the co-owner's lots there, within the caller's scope.
+pub(crate) async fn target(
     t: &mut Tenant,
     caller: &Caller,
-    args: &Args,
+    coproprietaire: Option<&str>,
+    lot: Option<&str>,
+    residence: Option<&str>,
 ) -> Result<(CoproprietaireRef, ResidenceRef, String), ToolError> {
-    let residence = scope::residence(t, caller, args.residence.as_deref()).await?;
-    let nom = args
-        .coproprietaire
-        .as_deref()
-        .map(str::trim)
-        .filter(|q| !q.is_empty());
-    if let Some(q) = args.lot.as_deref().filter(|q| !q.trim().is_empty()) {
+    let residence = scope::residence(t, caller, residence).await?;
+    let nom = coproprietaire.map(str::trim).filter(|q| !q.is_empty());
+    if let Some(q) = lot.filter(|q| !q.trim().is_empty()) {
         let (lot, owner) = scope::lot_owner(
             t,
             residence.as_ref().map(|r| r.id),
@@ -429,23 +434,13 @@ fn check_reference(reference: Option<&str>) -> Result<Option<String>, ToolError>
 
 fn duplicate(coproprietaire: &str, existing: &PaiementExistant) -> ToolError {
     let reference = existing.reference.as_deref().unwrap_or_default();
-    ToolError::InvalidArgs(if existing.annule {
-        format!(
-            "La référence {reference} a déjà servi pour un paiement annulé de {coproprietaire} \
-             ({} daté du {}). Rien n'a été enregistré ; indiquez une référence distincte, \
-             par exemple « {reference}-bis ».",
-            mad(existing.montant),
-            date(existing.date_paiement)
-        )
-    } else {
-        format!(
-            "Ce paiement est déjà enregistré : {coproprietaire} a un paiement réf. {reference} \
-             de {} daté du {}. Rien n'a été enregistré ; s'il s'agit d'un autre paiement, \
-             indiquez sa propre référence.",
-            mad(existing.montant),
-            date(existing.date_paiement)
-        )
-    })
+    ToolError::InvalidArgs(format!(
+        "Ce paiement est déjà enregistré : {coproprietaire} a un paiement réf. {reference} \
+         de {} daté du {}. Rien n'a été enregistré ; s'il s'agit d'un autre paiement, \
+         indiquez sa propre référence ; si ce paiement a été saisi par erreur, annulez-le d'abord.",
+        mad(existing.montant),
+        date(existing.date_paiement)
+    ))
 }
 
 fn allocate(montant: Decimal, open: &[EcheanceOuverte]) -> Allocation<&EcheanceOuverte> {
@@ -460,7 +455,7 @@ fn allocate(montant: Decimal, open: &[EcheanceOuverte]) -> Allocation<&EcheanceO
 }
 
 /// The mode as said in a sentence ("chèque", "carte bancaire").
-fn mode_court(mode: ModePaiement) -> &'static str {
+pub(crate) fn mode_court(mode: ModePaiement) -> &'static str {
     match mode {
         ModePaiement::Virement => "virement",
         ModePaiement::Cheque => "chèque",
@@ -564,7 +559,8 @@ fn balance_table(solde: Decimal, paiement: Decimal) -> Table {
     t
 }
 
-fn etat(solde: Decimal) -> String {
+/// A balance in words: "1 200,00 MAD dû", "crédit de 300,00 MAD", "à jour (0,00 MAD)".
+pub(crate) fn etat(solde: Decimal) -> String {
     if solde > Decimal::ZERO {
         format!("{} dû", mad(solde))
     } else if solde < Decimal::ZERO {

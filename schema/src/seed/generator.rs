@@ -128,6 +128,8 @@ pub(crate) struct ResidenceSpec {
     pub whatsapp: usize,
     pub unverified: usize,
     pub president_telegram: bool,
+    /// The account of the syndicat des copropriétaires (bank, 24-digit RIB), printed on notices.
+    pub compte: Option<(&'static str, &'static str)>,
     /// Logins for the co-owners with an e-mail and for the président.
     pub logins: bool,
     pub demandes: usize,
@@ -599,6 +601,8 @@ impl Generator {
             latitude: Some(spec.lat),
             longitude: Some(spec.lon),
             base_tantiemes: 1000,
+            banque: spec.compte.map(|c| c.0),
+            rib: spec.compte.map(|c| c.1),
         });
 
         // Lots and their quote-parts: weighted surfaces split exactly over the base.

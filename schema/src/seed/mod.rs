@@ -434,6 +434,7 @@ fn residence(
         whatsapp: 1,
         unverified: 0,
         president_telegram: false,
+        compte: None,
         logins: true,
         demandes: 2,
         extras,
@@ -522,6 +523,7 @@ fn demo_specs() -> Vec<SyndicSpec> {
     gueliz.telegram = 2;
     gueliz.unverified = 1;
     gueliz.president_telegram = true;
+    gueliz.compte = Some(("Attijariwafa bank", "007450000123456004187218"));
 
     let mut maarif = residence(
         "Résidence Al Maârif",
@@ -540,8 +542,9 @@ fn demo_specs() -> Vec<SyndicSpec> {
     maarif.societe = Some(SOCIETES[0].to_string());
     maarif.whatsapp = 2;
     maarif.late_per_mille = 170;
+    maarif.compte = Some(("Bank of Africa", "011780000025814000731607"));
 
-    let agdal = residence(
+    let mut agdal = residence(
         "Résidence Agdal Parc",
         "15, avenue de France, Agdal",
         "Rabat",
@@ -554,6 +557,7 @@ fn demo_specs() -> Vec<SyndicSpec> {
             ..Extras::default()
         },
     );
+    agdal.compte = Some(("CIH Bank", "230810000441130000952733"));
 
     let atlas = SyndicSpec {
         nom: DEMO_SYNDICS[0].to_string(),

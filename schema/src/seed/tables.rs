@@ -104,6 +104,8 @@ table!(Residences, ResidenceRow, "residences" {
     latitude: Option<Decimal> = "numeric",
     longitude: Option<Decimal> = "numeric",
     base_tantiemes: i32 = "integer",
+    banque: Option<&'static str> = "text",
+    rib: Option<&'static str> = "text",
 });
 
 table!(Lots, LotRow, "lots" {

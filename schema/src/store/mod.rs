@@ -1,6 +1,7 @@
 //! The PostgreSQL store: connection pools, migrations, and the tenant transaction through which
 //! every tenant row is read or written.
 
+mod appel;
 mod conversation;
 mod documents;
 mod factures;
@@ -13,14 +14,18 @@ mod resolve;
 mod session;
 mod solde;
 
+pub use appel::{
+    AppelEmis, AppelInsertion, AvisAppel, BudgetAnnuel, EcheanceAppel, Emetteur, LotAppele,
+    NouvelAppel,
+};
 pub use conversation::{AuditEntry, Claim, PendingAction, StoredMessage};
 pub use documents::NouveauDocument;
 pub use factures::{FactureFiltre, FactureLigne, FacturesTrouvees};
 pub use impayes::{ImpayeFiltre, ImpayeLigne};
 pub use outbox::{EnvoiDu, IssueEnvoi, OutboxLigne, lister_outbox, relancer_abandonne};
 pub use paiement::{
-    AllocationEnregistree, EcheanceOuverte, Insertion, NouveauPaiement, PaiementEnregistre,
-    PaiementExistant,
+    AllocationEnregistree, Annulation, CreditDisponible, CreditImpute, EcheanceOuverte, Insertion,
+    NouveauPaiement, PaiementEnregistre, PaiementExistant, PaiementFiltre, PaiementTrouve,
 };
 pub use rapport::{BudgetEcart, DepenseCategorie, RapportChiffres};
 pub use relance::{Contact, Debiteur, DerniereRelance, NouvelleRelance, RelanceEnregistree};
