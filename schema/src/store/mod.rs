@@ -12,7 +12,7 @@ mod session;
 mod solde;
 
 pub use conversation::{AuditEntry, Claim, PendingAction, StoredMessage};
-pub use documents::NouveauDocument;
+pub use documents::{EnteteDocument, NouveauDocument};
 pub use factures::{FactureFiltre, FactureLigne, FacturesTrouvees};
 pub use impayes::{ImpayeFiltre, ImpayeLigne};
 pub use paiement::{
