@@ -42,16 +42,14 @@ pub struct Args {
     pub format: Option<Format>,
 }
 
-/// The documents of the report a user may ask for.
+/// The documents of the report a user may ask for: the PDF, the Excel workbook, or both.
+// No doc comment per variant: the schema stays a plain `enum`, which small models read best.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
-    /// Le rapport en PDF.
     Pdf,
-    /// Le classeur Excel.
     #[serde(alias = "excel")]
     Xlsx,
-    /// Les deux.
     #[serde(alias = "les_deux")]
     PdfXlsx,
 }
@@ -273,7 +271,8 @@ impl Tool for RapportFinancier {
     const NAME: &'static str = "rapport_financier";
     const DESCRIPTION: &'static str = "Rapport financier annuel d'une résidence : appels émis, encaissements, \
         dépenses par catégorie (HT, TVA, TTC), résultat, budget prévisionnel contre réalisé avec l'écart, \
-        factures à payer, impayés et taux de recouvrement.";
+        factures à payer, impayés et taux de recouvrement. Avec format : aussi en PDF et/ou en classeur Excel, \
+        enregistrés comme documents de la résidence.";
     type Args = Args;
     type Output = Output;
 
