@@ -149,19 +149,24 @@ async fn measure(b: &Bench, runs: usize) -> Result<()> {
         b.residence,
         b.annee
     );
+    let mut tailles = Vec::with_capacity(CASES.len());
     for case in CASES {
-        let first = (case.run)(b).await.with_context(|| case.nom)?;
-        let (mut sql, mut rendu, mut total) = (Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..runs {
-            let m = (case.run)(b).await.with_context(|| case.nom)?;
-            sql.push(m.sql_ms);
-            rendu.push(m.rendu_ms);
-            total.push(m.sql_ms + m.rendu_ms);
+        tailles.push((case.run)(b).await.with_context(|| case.nom)?.taille);
+    }
+    // Round after round, every case once: a background hiccup (autovacuum after the load, another
+    // process) weighs on all the cases alike.
+    let mut mesures: Vec<Vec<Mesure>> = CASES.iter().map(|_| Vec::with_capacity(runs)).collect();
+    for _ in 0..runs {
+        for (case, m) in CASES.iter().zip(&mut mesures) {
+            m.push((case.run)(b).await.with_context(|| case.nom)?);
         }
-        println!("\n{} — {}", case.nom, first.taille);
-        println!("  SQL    {}", percentiles(sql));
-        println!("  rendu  {}", percentiles(rendu));
-        println!("  total  {}", percentiles(total));
+    }
+    for ((case, taille), m) in CASES.iter().zip(tailles).zip(mesures) {
+        let column = |f: fn(&Mesure) -> f64| percentiles(m.iter().map(f).collect());
+        println!("\n{} — {taille}", case.nom);
+        println!("  SQL    {}", column(|m| m.sql_ms));
+        println!("  rendu  {}", column(|m| m.rendu_ms));
+        println!("  total  {}", column(|m| m.sql_ms + m.rendu_ms));
     }
     Ok(())
 }
