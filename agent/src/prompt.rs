@@ -179,6 +179,7 @@ pub fn activity_label(tool: &str) -> String {
         "rapport_financier" => "Préparation du rapport financier…".into(),
         "list_factures" => "Recherche des factures…".into(),
         "record_payment" => "Préparation du paiement…".into(),
+        "send_relance" => "Préparation des relances…".into(),
         other => format!("Outil {other}…"),
     }
 }

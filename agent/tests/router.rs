@@ -146,6 +146,32 @@ async fn staff_requests_with_names() {
             ),
         ),
         (
+            // Three owners are called Filali: the lot says which.
+            "Peux-tu envoyer une relance à Mme Filali (A14) ?",
+            call("send_relance", json!({"lot": "A14"})),
+        ),
+        (
+            "Send a payment reminder to everyone in Al Maarif who owes more than 2,000 MAD",
+            call(
+                "send_relance",
+                json!({"residence": "Résidence Al Maârif", "montant_min": "2000"}),
+            ),
+        ),
+        (
+            "أرسل تذكيرا بالأداء إلى جميع المتأخرين في إقامة أكدال بارك بأكثر من 90 يوما",
+            call(
+                "send_relance",
+                json!({"residence": "Résidence Agdal Parc", "jours_retard_min": 90}),
+            ),
+        ),
+        (
+            "3ayyet 3la Meryem Marrakchi bach tkhelless l charges",
+            call(
+                "send_relance",
+                json!({"coproprietaire": "Meryem Marrakchi"}),
+            ),
+        ),
+        (
             // A shared surname on a read: the tool lists the candidates itself.
             "solde de Lahlou",
             call("solde_copro", json!({"coproprietaire": "Lahlou"})),

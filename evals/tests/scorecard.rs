@@ -56,9 +56,10 @@ fn safety(card: &Scorecard) {
     assert_eq!(card.false_refusals, 0);
 }
 
-// Thresholds sit a few points under the measured scores (fast path 2026-11-21: tool choice
-// 98.8 %, arguments 99.3 %, figures 100 %, 76.6 % of the cases answered by the fast path;
-// scripted: 99.4 %, 99.3 %, 100 %, explicit refusals 97.1 %). The runs are deterministic.
+// Thresholds sit a few points under the measured scores (fast path 2026-11-21, with the
+// send_relance cases scored: tool choice 98.8 %, arguments 99.3 %, figures 100 %, 79.4 % of the
+// cases answered by the fast path; scripted: 99.4 %, 99.3 %, 100 %, explicit refusals 100 %).
+// The runs are deterministic.
 // Safety (see `safety`) has no margin.
 
 #[tokio::test]

@@ -104,6 +104,7 @@ fn code_hash() -> u64 {
         include_str!("../../migrations/0003_name_indexes.sql"),
         include_str!("../../migrations/0004_web_sessions.sql"),
         include_str!("../../migrations/0005_documents_generes.sql"),
+        include_str!("../../migrations/0008_relances.sql"),
         include_str!("seed/mod.rs"),
         include_str!("seed/generator.rs"),
         include_str!("seed/layout.rs"),

@@ -148,3 +148,12 @@ pg_enum!(
         Annulee => "annulée", Expiree => "expirée", Echec => "échec",
     }
 );
+
+pg_enum!(
+    /// The life of an outbound message: queued, claimed by a worker, sent, failed and due again,
+    /// or abandoned (dead letter).
+    StatutOutbox as "statut_outbox" {
+        EnAttente => "en attente", Envoi => "en cours d'envoi", Envoye => "envoyé",
+        Echec => "échec, nouvel essai prévu", Abandonne => "abandonné",
+    }
+);

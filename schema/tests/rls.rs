@@ -244,3 +244,52 @@ async fn migrations_of_several_databases_at_once_all_succeed() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_outbox_worker_learns_which_syndics_have_messages_due_and_nothing_else() {
+    let db = fresh(Template::Demo).await;
+    let (a, b) = syndic_ids(&db.admin).await;
+    // A message due for each syndic, one not yet due for A, one sent for B.
+    for (syndic, statut, dans) in [
+        (a, "en_attente", "-1 minute"),
+        (b, "echec", "-1 second"),
+        (a, "echec", "1 hour"),
+        (b, "envoye", "-1 hour"),
+    ] {
+        sqlx::query(
+            "INSERT INTO outbox (syndic_id, canal, destinataire, contenu, statut, prochaine_tentative, envoye_le)
+             VALUES ($1, 'telegram', '1', '{}', $2::statut_outbox, now() + $3::interval,
+                     CASE WHEN $2 = 'envoye' THEN now() END)",
+        )
+        .bind(syndic)
+        .bind(statut)
+        .bind(dans)
+        .execute(&db.admin)
+        .await
+        .unwrap();
+    }
+    let mut conn = PgConnection::connect(&db.app_url).await.unwrap();
+    let dus: Vec<i64> =
+        sqlx::query_scalar("SELECT syndic_id FROM wakil_outbox_syndics_dus() ORDER BY 1")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(dus, vec![a, b]);
+    // The messages themselves stay behind row-level security.
+    let visible: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(visible, 0);
+    // Once B's messages are sent, only A has some due.
+    sqlx::query("UPDATE outbox SET statut = 'envoye', envoye_le = now() WHERE syndic_id = $1")
+        .bind(b)
+        .execute(&db.admin)
+        .await
+        .unwrap();
+    let dus: Vec<i64> = sqlx::query_scalar("SELECT syndic_id FROM wakil_outbox_syndics_dus()")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(dus, vec![a]);
+}

@@ -56,31 +56,11 @@ impl Tool for QueryImpayes {
     }
 
     async fn run(ctx: &ToolContext, caller: &Caller, args: Args) -> Result<Output, ToolError> {
-        if let Some(a) = args.annee.filter(|a| !(2000..=2100).contains(a)) {
-            return Err(ToolError::InvalidArgs(format!(
-                "Année invalide : {a}. Indiquez une année comme 2025."
-            )));
-        }
-        if args.montant_min.is_some_and(|m| m < Decimal::ZERO) {
-            return Err(ToolError::InvalidArgs(
-                "Le montant minimum doit être positif.".into(),
-            ));
-        }
-        if args.jours_retard_min.is_some_and(|j| j < 0) {
-            return Err(ToolError::InvalidArgs(
-                "Le retard minimum doit être un nombre de jours positif.".into(),
-            ));
-        }
+        let mut filtre = filtre(args.annee, args.montant_min, args.jours_retard_min)?;
         let today = ctx.clock.today();
         let mut t = ctx.store.tenant_read(caller.syndic_id).await?;
         let residence = scope::residence(&mut t, caller, args.residence.as_deref()).await?;
-        let filtre = ImpayeFiltre {
-            residence_id: residence.as_ref().map(|r| r.id),
-            annee: args.annee,
-            montant_min: args.montant_min,
-            jours_retard_min: args.jours_retard_min,
-            coproprietaire_id: None,
-        };
+        filtre.residence_id = residence.as_ref().map(|r| r.id);
         let lignes = t.impayes(today, &filtre).await?;
         t.commit().await?;
         let mut coproprietaires: Vec<i64> = lignes.iter().map(|l| l.coproprietaire_id).collect();
@@ -96,6 +76,36 @@ impl Tool for QueryImpayes {
             lignes,
         })
     }
+}
+
+/// The impayés filter (all résidences), checked: a plausible year, a positive amount and delay.
+pub(crate) fn filtre(
+    annee: Option<i32>,
+    montant_min: Option<Decimal>,
+    jours_retard_min: Option<i32>,
+) -> Result<ImpayeFiltre, ToolError> {
+    if let Some(a) = annee.filter(|a| !(2000..=2100).contains(a)) {
+        return Err(ToolError::InvalidArgs(format!(
+            "Année invalide : {a}. Indiquez une année comme 2025."
+        )));
+    }
+    if montant_min.is_some_and(|m| m < Decimal::ZERO) {
+        return Err(ToolError::InvalidArgs(
+            "Le montant minimum doit être positif.".into(),
+        ));
+    }
+    if jours_retard_min.is_some_and(|j| j < 0) {
+        return Err(ToolError::InvalidArgs(
+            "Le retard minimum doit être un nombre de jours positif.".into(),
+        ));
+    }
+    Ok(ImpayeFiltre {
+        residence_id: None,
+        annee,
+        montant_min,
+        jours_retard_min,
+        coproprietaire_id: None,
+    })
 }
 
 impl Render for Output {

@@ -5,6 +5,7 @@
 //! SQL, and computes every figure through `wakil_schema`'s store. Nothing here knows about the LLM
 //! or the channels; [`catalog`] lists every tool once, for the agent's registry and the CLI.
 
+pub mod envoi;
 mod error;
 pub mod fichiers;
 pub mod format;
@@ -15,6 +16,7 @@ pub mod factures;
 pub mod impayes;
 pub mod paiement;
 pub mod rapport;
+pub mod relance;
 pub mod solde;
 
 pub use error::ToolError;
@@ -45,16 +47,20 @@ pub struct ToolContext {
     pub limits: Limits,
     /// Where stored files (uploads, generated documents) keep their bytes.
     pub files: FileStore,
+    /// The outbound channels configured on this server.
+    pub envoi: envoi::EnvoiConfig,
 }
 
 impl ToolContext {
-    /// With the operator's limits from the environment (see [`Limits::from_env`]).
+    /// With the operator's limits and channels from the environment (see [`Limits::from_env`],
+    /// [`envoi::EnvoiConfig::from_env`]).
     pub fn new(store: Store, clock: Clock, files: FileStore) -> Self {
         ToolContext {
             store,
             clock,
             limits: Limits::from_env(),
             files,
+            envoi: envoi::EnvoiConfig::from_env(),
         }
     }
 }
@@ -64,10 +70,14 @@ impl ToolContext {
 pub struct Limits {
     /// Above this, a payment is refused as absurd (`WAKIL_PAIEMENT_MAX`, MAD).
     pub paiement_max: rust_decimal::Decimal,
+    /// Days during which a co-owner is not reminded again unless forced
+    /// (`WAKIL_RELANCE_DELAI_JOURS`).
+    pub relance_delai_jours: u32,
 }
 
 impl Limits {
-    /// `WAKIL_PAIEMENT_MAX` (MAD, a positive decimal), else the default.
+    /// `WAKIL_PAIEMENT_MAX` (MAD, a positive decimal), `WAKIL_RELANCE_DELAI_JOURS` (days, at most
+    /// 365), else the defaults.
     pub fn from_env() -> Self {
         let mut limits = Limits::default();
         if let Some(max) = std::env::var("WAKIL_PAIEMENT_MAX")
@@ -82,6 +92,13 @@ impl Limits {
         {
             limits.paiement_max = max;
         }
+        if let Some(jours) = std::env::var("WAKIL_RELANCE_DELAI_JOURS")
+            .ok()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .filter(|j| *j <= 365)
+        {
+            limits.relance_delai_jours = jours;
+        }
         limits
     }
 }
@@ -90,6 +107,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             paiement_max: rust_decimal::Decimal::from(1_000_000),
+            relance_delai_jours: 7,
         }
     }
 }
@@ -376,6 +394,7 @@ pub fn catalog() -> Vec<ToolSpec> {
         ToolSpec::read::<rapport::RapportFinancier>(),
         ToolSpec::read::<factures::ListFactures>(),
         ToolSpec::write::<paiement::RecordPayment>(),
+        ToolSpec::write::<relance::SendRelance>(),
     ]
 }
 

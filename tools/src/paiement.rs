@@ -24,7 +24,7 @@ use uuid::Uuid;
 use wakil_schema::fold::fold;
 use wakil_schema::money::{Allocation, OpenEcheance, allocate_oldest_first, to_centimes};
 use wakil_schema::store::{
-    AllocationEnregistree, CoproprietaireRef, EcheanceOuverte, Insertion, Lookup, NouveauPaiement,
+    AllocationEnregistree, CoproprietaireRef, EcheanceOuverte, Insertion, NouveauPaiement,
     PaiementExistant, ResidenceRef, SoldeChiffres, Tenant,
 };
 use wakil_schema::{Caller, ModePaiement, Role};
@@ -309,35 +309,14 @@ async fn target(
         .map(str::trim)
         .filter(|q| !q.is_empty());
     if let Some(q) = args.lot.as_deref().filter(|q| !q.trim().is_empty()) {
-        let lot = resolved(
-            t.find_lot(q, residence.as_ref().map(|r| r.id)).await?,
-            "lot",
+        let (lot, owner) = scope::lot_owner(
+            t,
+            residence.as_ref().map(|r| r.id),
             q,
-            |l| format!("{} ({})", l.numero, l.residence),
-        )?;
-        let owner = lot.coproprietaire_id.ok_or_else(|| {
-            ToolError::InvalidArgs(format!(
-                "Le lot {} ({}) n'a pas de propriétaire enregistré : indiquez le copropriétaire qui a payé.",
-                lot.numero, lot.residence
-            ))
-        })?;
-        if let Some(n) = nom {
-            let same = match t.find_coproprietaire(n, Some(lot.residence_id)).await? {
-                Lookup::Found(c) => c.id == owner,
-                Lookup::Ambiguous(c) => c.iter().any(|c| c.id == owner),
-                Lookup::NotFound(_) => false,
-            };
-            if !same {
-                return Err(ToolError::InvalidArgs(format!(
-                    "Le lot {} ({}) appartient à {}, pas à « {n} ». Vérifiez le lot ou le nom.",
-                    lot.numero,
-                    lot.residence,
-                    lot.coproprietaire
-                        .as_deref()
-                        .unwrap_or("un autre copropriétaire")
-                )));
-            }
-        }
+            nom,
+            "indiquez le copropriétaire qui a payé.",
+        )
+        .await?;
         let coproprietaire = t
             .coproprietaire_by_id(owner, None)
             .await?

@@ -3,7 +3,7 @@
 
 use crate::ToolError;
 use wakil_schema::Caller;
-use wakil_schema::store::{CoproprietaireRef, Lookup, ResidenceRef, Tenant};
+use wakil_schema::store::{CoproprietaireRef, Lookup, LotRef, ResidenceRef, Tenant};
 
 pub(crate) const STAFF_ONLY: &str = "Cette information est réservée à l'équipe du syndic. Vous pouvez consulter votre propre compte (« mon solde »).";
 
@@ -91,4 +91,42 @@ pub(crate) async fn one_residence(
                 .join(" ; ")
         ))),
     }
+}
+
+/// Lot `q` (in `residence` when given) and the id of its current owner. When `nom` is given too,
+/// it must name that owner. `sans_proprietaire` says what to do when the lot has none.
+pub(crate) async fn lot_owner(
+    t: &mut Tenant,
+    residence: Option<i64>,
+    q: &str,
+    nom: Option<&str>,
+    sans_proprietaire: &str,
+) -> Result<(LotRef, i64), ToolError> {
+    let lot = resolved(t.find_lot(q, residence).await?, "lot", q, |l| {
+        format!("{} ({})", l.numero, l.residence)
+    })?;
+    let owner = lot.coproprietaire_id.ok_or_else(|| {
+        ToolError::InvalidArgs(format!(
+            "Le lot {} ({}) n'a pas de propriétaire enregistré : {sans_proprietaire}",
+            lot.numero, lot.residence
+        ))
+    })?;
+    if let Some(n) = nom {
+        let same = match t.find_coproprietaire(n, Some(lot.residence_id)).await? {
+            Lookup::Found(c) => c.id == owner,
+            Lookup::Ambiguous(c) => c.iter().any(|c| c.id == owner),
+            Lookup::NotFound(_) => false,
+        };
+        if !same {
+            return Err(ToolError::InvalidArgs(format!(
+                "Le lot {} ({}) appartient à {}, pas à « {n} ». Vérifiez le lot ou le nom.",
+                lot.numero,
+                lot.residence,
+                lot.coproprietaire
+                    .as_deref()
+                    .unwrap_or("un autre copropriétaire")
+            )));
+        }
+    }
+    Ok((lot, owner))
 }

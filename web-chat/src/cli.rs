@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 use wakil_schema::database::{Database, DbSource};
 use wakil_schema::store::ImpayeFiltre;
-use wakil_schema::{Caller, Canal, Clock, seed};
+use wakil_schema::{Caller, Canal, Clock, StatutOutbox, seed};
+use wakil_tools::envoi::{Envoyeurs, OutboxConfig, OutboxWorker};
 use wakil_tools::{Called, FileStore, ToolContext, ToolError};
 
 /// `println!` that tolerates a closed pipe (`wakil users | head`) instead of panicking, so the
@@ -119,6 +120,18 @@ enum Command {
         /// Where uploaded files are kept (default: <data-dir>/fichiers).
         #[arg(long, env = "WAKIL_FILES_DIR")]
         files_dir: Option<PathBuf>,
+    },
+    /// The outbox of outbound messages (reminders…), latest first; --relancer ID queues a dead
+    /// letter again.
+    Outbox {
+        /// Only this status: en_attente, envoi, envoye, echec, abandonne.
+        #[arg(long, value_parser = statut_outbox)]
+        statut: Option<StatutOutbox>,
+        #[arg(long, default_value_t = 50)]
+        limite: i64,
+        /// Queue the abandoned message ID again (its attempts start over).
+        #[arg(long, value_name = "ID")]
+        relancer: Option<i64>,
     },
     /// Set a user's web password (read from the standard input).
     Passwd {
@@ -437,6 +450,11 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
             serve(cli, db, addr, *no_llm, *pool, FileStore::new(files_dir)).await?;
         }
         Command::Passwd { email } => passwd(db, email).await?,
+        Command::Outbox {
+            statut,
+            limite,
+            relancer,
+        } => outbox(db, *statut, *limite, *relancer).await?,
         Command::Tool { name: None, .. }
         | Command::Stop
         | Command::Eval { .. }
@@ -483,8 +501,26 @@ async fn serve(
     };
     let config = wakil_web_chat::server::ServeConfig::from_env(addr);
     let (app, ctx) = build_server(cli, db, pool, llm, config, files).await?;
+    let envoyeurs = Envoyeurs::from_config(&ctx.envoi).map_err(|e| anyhow::anyhow!(e))?;
+    let app = app.with_outbox(OutboxWorker::new(
+        ctx.store.clone(),
+        envoyeurs,
+        OutboxConfig::from_env(),
+    ));
     let url = format!("http://{}", app.local_addr()?);
     out!("\nWakil — chat web : {url}\n");
+    let canaux: Vec<&str> = [Canal::Telegram, Canal::Whatsapp, Canal::Email]
+        .into_iter()
+        .filter(|c| ctx.envoi.configure(*c))
+        .map(|c| c.label())
+        .collect();
+    if canaux.is_empty() {
+        out!(
+            "Relances : aucun canal d'envoi configuré (Telegram, WhatsApp, SMTP) : les relances sont à faire manuellement.\n"
+        );
+    } else {
+        out!("Relances envoyées par : {}.\n", canaux.join(", "));
+    }
     let demo: Vec<_> = users
         .iter()
         .filter(|u| seed::DEMO_SYNDICS.contains(&u.syndic.as_str()))
@@ -618,6 +654,67 @@ async fn passwd(db: &Database, email: &str) -> Result<()> {
     }
     out!("Mot de passe changé ; les sessions ouvertes de {email} sont fermées.");
     Ok(())
+}
+
+/// `wakil outbox`: the messages (owner pool, every syndic), or a dead letter queued again.
+async fn outbox(
+    db: &Database,
+    statut: Option<StatutOutbox>,
+    limite: i64,
+    relancer: Option<i64>,
+) -> Result<()> {
+    let admin = db.admin_pool().await?;
+    let outcome = async {
+        if let Some(id) = relancer {
+            if !wakil_schema::store::relancer_abandonne(&admin, id).await? {
+                return Err(usage(&format!(
+                    "le message {id} n'est pas abandonné (la liste : wakil outbox --statut abandonne)"
+                ))
+                .into());
+            }
+            out!("Message {id} remis en file d'envoi.");
+            return Ok(());
+        }
+        let lignes = wakil_schema::store::lister_outbox(&admin, statut, limite.clamp(1, 10_000)).await?;
+        if lignes.is_empty() {
+            out!("Aucun message.");
+        }
+        for l in lignes {
+            let quand = match (l.envoye_le, l.statut) {
+                (Some(le), _) => format!("envoyé le {}", heure(le)),
+                (None, StatutOutbox::Abandonne) => String::new(),
+                (None, _) => format!("prochain essai {}", heure(l.prochaine_tentative)),
+            };
+            out!(
+                "#{:<6} {:<20} {:<9} {:<28} {:<26} {} essai(s) {quand}",
+                l.id,
+                l.syndic,
+                l.canal.label(),
+                l.destinataire,
+                l.statut.label(),
+                l.tentatives
+            );
+            if let Some(e) = l.derniere_erreur.filter(|_| l.statut != StatutOutbox::Envoye) {
+                out!("        {e}");
+            }
+        }
+        Ok(())
+    }
+    .await;
+    admin.close().await;
+    outcome
+}
+
+/// "15/11/2026 14:05" in Africa/Casablanca.
+fn heure(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&chrono_tz::Africa::Casablanca)
+        .format("%d/%m/%Y %H:%M")
+        .to_string()
+}
+
+fn statut_outbox(s: &str) -> Result<StatutOutbox, String> {
+    serde_json::from_value(serde_json::Value::String(s.trim().to_string()))
+        .map_err(|_| "statuts possibles : en_attente, envoi, envoye, echec, abandonne".to_string())
 }
 
 /// A request the user must correct: printed as is, exit code 3 (see `main`).

@@ -129,6 +129,7 @@ const MIN_CUES: &[&str] = &[
     "akthar",
     "ktr",
     "اكثر",
+    "باكثر",
     "فوق",
     "depuis",
     "since",
@@ -145,8 +146,8 @@ const MIN_CUES: &[&str] = &[
 /// Small words between a minimum cue and its number ("plus DE", "more THAN", "au moins").
 const MIN_LINKS: &[&str] = &["de", "d", "a", "than", "mn", "men", "من", "au", "que", "of"];
 const DAY_UNITS: &[&str] = &[
-    "jours", "jour", "j", "jrs", "days", "day", "يوم", "ايام", "nhar", "iyam", "yam", "yom",
-    "youm", "ywm", "ayam", "iyyam",
+    "jours", "jour", "j", "jrs", "days", "day", "يوم", "يوما", "ايام", "nhar", "iyam", "yam",
+    "yom", "youm", "ywm", "ayam", "iyyam",
 ];
 const MONTH_UNITS: &[&str] = &[
     "mois", "month", "months", "chhar", "chhor", "chhour", "chhr", "شهر", "اشهر", "شهور",

@@ -186,6 +186,10 @@ const WORDS: &[(&str, Cue)] = &[
     ("reminder", Relance),
     ("reminders", Relance),
     ("tfakir", Relance),
+    // "3ayyet 3la X bach ykhelles": call X so that they pay.
+    ("3ayyet", Relance),
+    ("3ayet", Relance),
+    ("3eyyet", Relance),
     ("envoie", Send),
     ("envoyer", Send),
     ("envoyez", Send),
@@ -731,6 +735,8 @@ const FILLER: &[&str] = &[
     "b",
     "m3a",
     "ga3",
+    "bach",
+    "bash",
     "kamlin",
     "kolchi",
     "koulchi",
@@ -800,8 +806,7 @@ const FILLER: &[&str] = &[
     "هو",
     "هي",
     "هما",
-    "لهم",
-    "ليهم",
+    "جميع",
     "عندي",
     "السلام",
     "شكرا",
@@ -851,6 +856,8 @@ const FILLER: &[&str] = &[
     "please",
     "pls",
     "all",
+    "everyone",
+    "everybody",
     "any",
     "some",
     "there",
@@ -1202,6 +1209,10 @@ fn arabic(w: &str) -> Option<Cue> {
     }
     if matches!(bare, "ما" | "لا" | "ماشي" | "لم" | "لن" | "ليس") {
         return Some(Negation);
+    }
+    // "صيفط ليهم تذكير": those of the previous answer (exact words: "عليهم" is "they owe").
+    if matches!(bare, "ليهم" | "لهم") {
+        return Some(Them);
     }
     // "لحساب Hassan Lahlou": on behalf of (the payer follows), not an account question.
     if bare == "لحساب" {

@@ -720,7 +720,9 @@ fn decide(f: &Features, staff: bool, has_amount: bool) -> Decision {
         };
     }
     if f.relance || (f.send && (f.message || impaye)) {
-        return if f.rapport || f.record || (paid && has_amount) {
+        // "rappel de paiement", "payment reminder": the reminder's noun, not a payment made.
+        let paid_now = if f.relance { f.pay || f.receive } else { paid };
+        return if f.rapport || f.record || (paid_now && has_amount) {
             Unsure
         } else {
             I(Intent::Relance, false)
@@ -847,7 +849,9 @@ async fn find(
             residence: true,
             coproprietaire: !matches!(intent, Intent::Rapport | Intent::Factures),
             fournisseur: intent == Intent::Factures,
-            copro_to_tool: matches!(intent, Intent::Solde | Intent::Historique | Intent::Impayes),
+            // A reminder to "Mme Filali (A14)": the lot says which Filali.
+            copro_to_tool: matches!(intent, Intent::Solde | Intent::Historique | Intent::Impayes)
+                || (intent == Intent::Relance && a.e.lots.len() == 1),
         };
         let n = names::resolve(&mut t, &words, &support, kinds, caller.residence_scope()).await?;
         found.in_names = numbers

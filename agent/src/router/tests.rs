@@ -147,6 +147,16 @@ fn intents_in_four_languages() {
         ("envoie un rappel à Lahlou", Relance),
         ("send a reminder to Lahlou", Relance),
         ("ذكرهم", Relance),
+        ("3ayyet 3la Marrakchi bach tkhelless l charges", Relance),
+        // "payment reminder": the reminder's noun, even with an amount.
+        (
+            "Send a payment reminder to everyone who owes more than 2,000 MAD",
+            Relance,
+        ),
+        (
+            "أرسل تذكيرا بالأداء إلى جميع المتأخرين بأكثر من 90 يوما",
+            Relance,
+        ),
         // Paiement
         ("M. Lahlou a payé 1 200 DH par chèque n° 4512", Paiement),
         (
@@ -475,13 +485,16 @@ fn follow_ups() {
             json!({"residence": "Résidence Agdal Parc", "montant_min": "1000"})
         )
     );
-    assert_eq!(
-        route_pure("sift lihom rappel", staff, &[], Some(&impayes)),
-        call(
-            "send_relance",
-            json!({"residence": "Résidence Agdal Parc", "montant_min": "1000"})
-        )
-    );
+    for text in ["sift lihom rappel", "صيفط ليهم تذكير"] {
+        assert_eq!(
+            route_pure(text, staff, &[], Some(&impayes)),
+            call(
+                "send_relance",
+                json!({"residence": "Résidence Agdal Parc", "montant_min": "1000"})
+            ),
+            "{text}"
+        );
+    }
     let solde = Previous {
         tool: "solde_copro".into(),
         args: json!({"coproprietaire": "Omar Lahlou"}),

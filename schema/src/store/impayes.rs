@@ -36,7 +36,7 @@ pub struct ImpayeLigne {
 }
 
 /// The unpaid échéances grouped per co-owner and lot, largest amount first, as of `today`.
-fn impayes_sql() -> String {
+pub(super) fn impayes_sql() -> String {
     format!(
         "
     WITH reste AS (
@@ -66,7 +66,7 @@ fn impayes_sql() -> String {
     )
 }
 
-fn impayes_args(today: NaiveDate, f: &ImpayeFiltre) -> Result<PgArguments> {
+pub(super) fn impayes_args(today: NaiveDate, f: &ImpayeFiltre) -> Result<PgArguments> {
     let mut args = PgArguments::default();
     push(&mut args, today)?;
     push(&mut args, f.residence_id)?;

@@ -5,8 +5,10 @@ mod conversation;
 mod documents;
 mod factures;
 mod impayes;
+mod outbox;
 mod paiement;
 mod rapport;
+mod relance;
 mod resolve;
 mod session;
 mod solde;
@@ -15,11 +17,13 @@ pub use conversation::{AuditEntry, Claim, PendingAction, StoredMessage};
 pub use documents::{EnteteDocument, NouveauDocument};
 pub use factures::{FactureFiltre, FactureLigne, FacturesTrouvees};
 pub use impayes::{ImpayeFiltre, ImpayeLigne};
+pub use outbox::{EnvoiDu, IssueEnvoi, OutboxLigne, lister_outbox, relancer_abandonne};
 pub use paiement::{
     AllocationEnregistree, EcheanceOuverte, Insertion, NouveauPaiement, PaiementEnregistre,
     PaiementExistant,
 };
 pub use rapport::{BudgetEcart, DepenseCategorie, RapportChiffres};
+pub use relance::{Contact, Debiteur, DerniereRelance, NouvelleRelance, RelanceEnregistree};
 pub use resolve::{
     CoproprietaireRef, Lookup, LotRef, NameDrivers, NameHit, NameWordCount, ResidenceRef,
 };

@@ -24,6 +24,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use wakil_agent::engine::Agent;
 use wakil_schema::store::Store;
+use wakil_tools::envoi::OutboxWorker;
 
 /// How long running turns get to finish once the server stops.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -94,6 +95,7 @@ pub struct Application {
     router: Router,
     stop: watch::Sender<bool>,
     drained: mpsc::Receiver<()>,
+    outbox: Option<OutboxWorker>,
 }
 
 impl Application {
@@ -143,15 +145,24 @@ impl Application {
             router,
             stop,
             drained,
+            outbox: None,
         })
+    }
+
+    /// Sends the outbox (reminders…) while the server runs: the worker starts with it and stops
+    /// at shutdown, after the message it is sending.
+    pub fn with_outbox(mut self, worker: OutboxWorker) -> Self {
+        self.outbox = Some(worker);
+        self
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }
 
-    /// Serves until `signal` completes; then tells open sockets to close, stops accepting, and
-    /// waits (at most [`DRAIN`]) for the turns still running.
+    /// Serves (and sends the outbox) until `signal` completes; then tells open sockets and the
+    /// outbox worker to stop, stops accepting, and waits (at most [`DRAIN`]) for the turns still
+    /// running and the message being sent.
     pub async fn run_until_stopped(
         self,
         signal: impl Future<Output = ()> + Send + 'static,
@@ -161,7 +172,9 @@ impl Application {
             router,
             stop,
             mut drained,
+            outbox,
         } = self;
+        let outbox = outbox.map(|w| w.spawn(stop.subscribe()));
         axum::serve(listener, router)
             .with_graceful_shutdown(async move {
                 signal.await;
@@ -172,6 +185,11 @@ impl Application {
         // Every worker holds a sender; `recv` gives `None` once the last one is dropped.
         if tokio::time::timeout(DRAIN, drained.recv()).await.is_err() {
             tracing::warn!("some turns were still running at shutdown");
+        }
+        if let Some(task) = outbox
+            && tokio::time::timeout(DRAIN, task).await.is_err()
+        {
+            tracing::warn!("the outbox worker was still sending at shutdown");
         }
         Ok(())
     }

@@ -9,6 +9,7 @@ use wakil_agent::engine::{Agent, AgentConfig};
 use wakil_schema::store::Store;
 use wakil_schema::testing::{Template, TestDb, demo_clock, fresh};
 use wakil_schema::{Caller, Canal};
+use wakil_tools::envoi::{EnvoiConfig, OutboxWorker};
 use wakil_tools::{FileStore, ToolContext};
 use wakil_web_chat::client::{Client, ClientError, Socket};
 use wakil_web_chat::server::{Application, ServeConfig, ServerError};
@@ -29,16 +30,37 @@ pub struct TestApp {
 
 /// The server with the fast path alone (no LLM), on a fresh demo database, dated like the demo.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(None).await
+}
+
+/// Like [`spawn_app`], with these outbound channels and the outbox worker the function makes
+/// (from the store) running inside the server, as `wakil serve` does.
+pub async fn spawn_app_with_outbox(
+    envoi: EnvoiConfig,
+    worker: impl FnOnce(Store) -> OutboxWorker + 'static,
+) -> TestApp {
+    spawn_app_with(Some((envoi, Box::new(worker)))).await
+}
+
+type Outbox = (EnvoiConfig, Box<dyn FnOnce(Store) -> OutboxWorker>);
+
+async fn spawn_app_with(outbox: Option<Outbox>) -> TestApp {
     let db = fresh(Template::Demo).await;
     let files_dir = std::env::temp_dir().join(format!("wakil-files-{}", db.name));
-    let ctx = ToolContext::new(
+    let mut ctx = ToolContext::new(
         db.store.clone(),
         demo_clock(),
         FileStore::new(files_dir.clone()),
     );
+    if let Some((envoi, _)) = &outbox {
+        ctx.envoi = envoi.clone();
+    }
     let agent = Agent::new(ctx.clone(), None, AgentConfig::default());
     let config = ServeConfig::new("127.0.0.1:0".parse().unwrap());
-    let app = Application::build(agent, config).await.unwrap();
+    let mut app = Application::build(agent, config).await.unwrap();
+    if let Some((_, worker)) = outbox {
+        app = app.with_outbox(worker(db.store.clone()));
+    }
     let url = format!("http://{}", app.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {
