@@ -85,7 +85,7 @@ enum Command {
     },
     /// Measure query_impayes for one résidence (latency percentiles and EXPLAIN ANALYZE), or
     /// with --question a whole fast-path turn (router, tool, conversation and audit writes);
-    /// `bench ws`: many WebSocket sessions at once.
+    /// `bench ws`: many WebSocket sessions at once; `bench render`: the generated documents.
     #[command(args_conflicts_with_subcommands = true)]
     Bench {
         #[command(subcommand)]
@@ -198,6 +198,19 @@ enum BenchTarget {
         #[arg(long, default_value_t = 16)]
         pool: u32,
     },
+    /// Render the generated documents (the yearly report as PDF and as Excel) N times on fresh
+    /// demo data (a scratch database `wakil_bench`): median, p95 and max of the SQL and of the
+    /// rendering, per document.
+    Render {
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        /// Résidence of the documents.
+        #[arg(long, default_value = "Guéliz")]
+        residence: String,
+        /// Year of the yearly report (default: the year before the demo's date).
+        #[arg(long)]
+        annee: Option<i32>,
+    },
 }
 
 impl Cli {
@@ -217,6 +230,16 @@ impl Cli {
         self.today.map_or(Clock::System, Clock::Fixed)
     }
 
+    /// `command` loads its own demo data in a scratch database of the embedded server.
+    fn embedded_only(&self, command: &str) -> Result<()> {
+        if self.database_url.as_deref().is_some_and(|u| !u.is_empty()) {
+            bail!(
+                "{command} charge ses propres données de démonstration sur le serveur intégré : retirez DATABASE_URL"
+            );
+        }
+        Ok(())
+    }
+
     /// Where stored files (uploads, generated documents) keep their bytes.
     fn files(&self) -> FileStore {
         FileStore::new(self.data_dir.join("fichiers"))
@@ -226,12 +249,26 @@ impl Cli {
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
         Command::Eval { mode, cases, out } => {
-            if cli.database_url.as_deref().is_some_and(|u| !u.is_empty()) {
-                bail!(
-                    "wakil eval charge ses propres données de démonstration sur le serveur intégré : retirez DATABASE_URL"
-                );
-            }
+            cli.embedded_only("wakil eval")?;
             return converse::eval(&cli.data_dir, *mode, cases, out).await;
+        }
+        Command::Bench {
+            target:
+                Some(BenchTarget::Render {
+                    runs,
+                    residence,
+                    annee,
+                }),
+            ..
+        } => {
+            cli.embedded_only("wakil bench render")?;
+            let options = crate::bench_render::Options {
+                runs: *runs,
+                residence: residence.clone(),
+                annee: *annee,
+            };
+            crate::bench_render::run(&cli.data_dir, options).await?;
+            return Ok(ExitCode::SUCCESS);
         }
         Command::Stop => {
             if cli.data_dir.join("pgdata/postmaster.pid").exists() {
@@ -364,11 +401,11 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
             bench_ws(cli, db, url.as_deref(), *pool, options).await?;
         }
         Command::Bench {
+            target: None,
             residence,
             question,
             as_user,
             runs,
-            ..
         } => {
             let as_user = as_user.as_deref().ok_or_else(|| {
                 usage("précisez l'utilisateur : --as EMAIL (la liste : wakil users)")
@@ -418,7 +455,13 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
             limite,
             relancer,
         } => outbox(db, *statut, *limite, *relancer).await?,
-        Command::Tool { name: None, .. } | Command::Stop | Command::Eval { .. } => {}
+        Command::Tool { name: None, .. }
+        | Command::Stop
+        | Command::Eval { .. }
+        | Command::Bench {
+            target: Some(BenchTarget::Render { .. }),
+            ..
+        } => {}
     }
     Ok(ExitCode::SUCCESS)
 }

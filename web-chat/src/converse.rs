@@ -21,8 +21,10 @@ pub enum EvalMode {
     Ollama,
 }
 
-/// The date the evaluation cases' figures were written for (the demo data is generated for it).
-const EVAL_DATE: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(2026, 11, 15) {
+/// The date the demo data is generated for by `eval` and `bench render` (the evaluation cases'
+/// figures were written for it).
+pub(crate) const DEMO_DATE: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(2026, 11, 15)
+{
     Some(d) => d,
     None => panic!("invalid evaluation date"),
 };
@@ -177,10 +179,10 @@ pub async fn eval(
     let db = Database::open_scratch(data_dir, "wakil_eval").await?;
     let outcome = async {
         let admin = db.admin_pool().await?;
-        wakil_schema::seed::seed_demo(&admin, EVAL_DATE).await?;
+        wakil_schema::seed::seed_demo(&admin, DEMO_DATE).await?;
         admin.close().await;
         let files = wakil_tools::FileStore::new(data_dir.join("wakil_eval-fichiers"));
-        let ctx = ToolContext::new(db.store(4).await?, Clock::Fixed(EVAL_DATE), files);
+        let ctx = ToolContext::new(db.store(4).await?, Clock::Fixed(DEMO_DATE), files);
         let mode = match mode {
             EvalMode::FastPath => Mode::FastPath,
             EvalMode::Scripted => Mode::Scripted,

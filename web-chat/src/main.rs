@@ -1,5 +1,6 @@
 //! `wakil`: the one binary. Subcommands: serve, migrate, seed, tool, bench, ask, eval.
 
+mod bench_render;
 mod bench_ws;
 mod cli;
 mod converse;

@@ -614,3 +614,60 @@ async fn a_generated_document_opens_for_staff_its_addressee_and_the_residence_it
         }
     }
 }
+
+#[tokio::test]
+async fn the_yearly_report_asked_in_pdf_and_excel_comes_as_links_for_staff_of_the_residence() {
+    let app = spawn_app().await;
+    let (_cookie, mut ws, _) = app.open_as(STAFF).await;
+    let frames = ws
+        .ask("rapport financier 2025 de Guéliz en PDF et en Excel")
+        .await;
+    assert_eq!(frames.last().unwrap()["path"], "fast_path", "{frames:?}");
+    assert_eq!(of_type(&frames, "table").len(), 3, "{frames:?}");
+    let files = of_type(&frames, "file");
+    assert_eq!(files.len(), 2, "{frames:?}");
+    let (pdf, xlsx) = (files[0], files[1]);
+    assert_eq!(pdf["mime"], "application/pdf");
+    assert_eq!(
+        pdf["nom"],
+        "Rapport financier 2025 - Résidence Les Jardins de Guéliz.pdf"
+    );
+    assert_eq!(
+        xlsx["mime"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+
+    // A staff document of Guéliz: its staff open it, its co-owners and another résidence's
+    // président do not.
+    let owner: String = sqlx::query_scalar(
+        "SELECT u.email FROM users u JOIN proprietes p ON p.coproprietaire_id = u.coproprietaire_id
+         JOIN lots l ON l.id = p.lot_id JOIN residences r ON r.id = l.residence_id
+         WHERE r.nom = 'Résidence Les Jardins de Guéliz' AND p.jusqu_au IS NULL ORDER BY u.id LIMIT 1",
+    )
+    .fetch_one(&app.db.admin)
+    .await
+    .unwrap();
+    let staff = app.login(STAFF).await;
+    let comptable = app.login("comptable@atlas-syndic.ma").await;
+    let president = app.login("president.gueliz@atlas-syndic.ma").await;
+    let other_president = app.login("president.agdal@atlas-syndic.ma").await;
+    let owner = app.login(&owner).await;
+    for file in [pdf, xlsx] {
+        let url = file["url"].as_str().unwrap();
+        for (who, status) in [
+            (&staff, 200),
+            (&comptable, 200),
+            (&president, 200),
+            (&other_president, 404),
+            (&owner, 404),
+        ] {
+            let r = app.get(url, Some(who)).await;
+            assert_eq!(r.status(), status, "{url}");
+            if status == 200 {
+                assert_eq!(r.headers()["content-type"], file["mime"].as_str().unwrap());
+                let bytes = r.bytes().await.unwrap();
+                assert_eq!(bytes.len() as u64, file["taille"].as_u64().unwrap());
+            }
+        }
+    }
+}

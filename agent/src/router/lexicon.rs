@@ -43,6 +43,10 @@ pub(crate) enum Cue {
     Brouillon,
     /// "validées".
     Validee,
+    /// "pdf": the report as a PDF document (other intents ignore it).
+    Pdf,
+    /// "excel", "xlsx", "tableur": the report as a workbook (other intents ignore it).
+    Tableur,
     Categorie(Categorie),
     /// "et", "and", "w": a follow-up.
     And,
@@ -382,6 +386,13 @@ const WORDS: &[(&str, Cue)] = &[
     ("validee", Validee),
     ("validees", Validee),
     ("valides", Validee),
+    // The report as a document
+    ("pdf", Pdf),
+    ("excel", Tableur),
+    ("xls", Tableur),
+    ("xlsx", Tableur),
+    ("tableur", Tableur),
+    ("spreadsheet", Tableur),
     // Categories
     ("eau", Categorie(Categorie::Eau)),
     ("water", Categorie(Categorie::Eau)),
@@ -926,10 +937,6 @@ const FILLER: &[&str] = &[
     "souhaite",
     "besoin",
     "rappelle",
-    // A PDF or a spreadsheet holds the same figures the tool returns.
-    "pdf",
-    "excel",
-    "xls",
     "bank",
     "service",
     "across",

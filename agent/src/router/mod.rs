@@ -458,6 +458,9 @@ struct Features {
     blocker: bool,
     brouillon: bool,
     validee: bool,
+    /// "en PDF", "en Excel": the report's documents.
+    pdf: bool,
+    tableur: bool,
     categories: Vec<Categorie>,
     /// Words that fit only some intents.
     only: Vec<&'static [Intent]>,
@@ -599,6 +602,8 @@ fn analyze(text: &str, today: NaiveDate, in_names: &[usize]) -> Analysis {
             Cue::Blocker => f.blocker = true,
             Cue::Brouillon => f.brouillon = true,
             Cue::Validee => f.validee = true,
+            Cue::Pdf => f.pdf = true,
+            Cue::Tableur => f.tableur = true,
             Cue::Categorie(c) => f.categories.push(*c),
             Cue::Negation => f.negation = true,
             Cue::Civilite | Cue::NameLink | Cue::Residence | Cue::And | Cue::Filler => {}
@@ -1024,6 +1029,15 @@ fn build(
             ensure(e.lots.is_empty() && found.coproprietaire.is_none())?;
             if let Some(y) = one(&e.years)? {
                 put("annee", Value::from(y));
+            }
+            let format = match (f.pdf, f.tableur) {
+                (true, true) => Some("pdf_xlsx"),
+                (true, false) => Some("pdf"),
+                (false, true) => Some("xlsx"),
+                (false, false) => None,
+            };
+            if let Some(format) = format {
+                put("format", Value::from(format));
             }
         }
         Intent::Factures => {

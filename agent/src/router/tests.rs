@@ -552,7 +552,7 @@ fn tolerant_of_filler_sms_and_generic_nouns() {
     );
     assert_eq!(
         r("rapport 2024 en pdf svp"),
-        call("rapport_financier", json!({"annee": 2024}))
+        call("rapport_financier", json!({"annee": 2024, "format": "pdf"}))
     );
     assert_eq!(
         owner("wach rani m3ettel f lkhlass?"),
@@ -925,4 +925,58 @@ fn numbers_next_to_name_words_may_be_part_of_the_name() {
     let a = analyze("rapport 2025 Al Amal 321", today(), &[4]);
     assert_eq!(a.e.years, [2025]);
     assert!(a.e.numbers.is_empty());
+}
+
+#[test]
+fn a_report_asked_as_a_document_sets_its_format() {
+    let staff = Role::Gestionnaire;
+    let gueliz = [("gueliz", "residence", "Résidence Les Jardins de Guéliz")];
+    let r = |t: &str| route_pure(t, staff, &gueliz, None);
+    for (text, format) in [
+        ("rapport financier 2026 de Guéliz en PDF", "pdf"),
+        ("rapport financier 2026 de Guéliz en Excel", "xlsx"),
+        ("le bilan 2026 de Guéliz en xlsx", "xlsx"),
+        (
+            "rapport financier 2026 de Guéliz en PDF et en Excel",
+            "pdf_xlsx",
+        ),
+        ("financial report 2026 for Gueliz as a spreadsheet", "xlsx"),
+    ] {
+        assert_eq!(
+            r(text),
+            call(
+                "rapport_financier",
+                json!({"residence": "Résidence Les Jardins de Guéliz", "annee": 2026, "format": format})
+            ),
+            "{text}"
+        );
+    }
+    // Without the word, the chat answer alone.
+    assert_eq!(
+        r("rapport financier 2026 de Guéliz"),
+        call(
+            "rapport_financier",
+            json!({"residence": "Résidence Les Jardins de Guéliz", "annee": 2026})
+        )
+    );
+    // A follow-up asks for the document of the report just shown.
+    let rapport = Previous {
+        tool: "rapport_financier".into(),
+        args: json!({"residence": "Résidence Agdal Parc", "annee": 2025}),
+    };
+    assert_eq!(
+        route_pure("et en excel ?", staff, &[], Some(&rapport)),
+        call(
+            "rapport_financier",
+            json!({"residence": "Résidence Agdal Parc", "annee": 2025, "format": "xlsx"})
+        )
+    );
+    // Other intents have no document: the word changes nothing.
+    assert_eq!(
+        route_pure("impayés de Guéliz en pdf", staff, &gueliz, None),
+        call(
+            "query_impayes",
+            json!({"residence": "Résidence Les Jardins de Guéliz"})
+        )
+    );
 }

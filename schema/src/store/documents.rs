@@ -5,6 +5,7 @@ use super::{Result, Tenant};
 use crate::store::Fichier;
 use crate::types::{Caller, TypeDocument, Visibilite};
 use chrono::NaiveDate;
+use serde::Serialize;
 use uuid::Uuid;
 
 /// A generated document to record; its file is recorded with it.
@@ -23,7 +24,33 @@ pub struct NouveauDocument<'a> {
     pub contenu_sha256: &'a str,
 }
 
+/// Who issues a generated document of a résidence, and for which building: the header of a
+/// report, a notice, a PV.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct EnteteDocument {
+    pub syndic: String,
+    pub syndic_ville: Option<String>,
+    pub syndic_telephone: Option<String>,
+    pub syndic_email: Option<String>,
+    pub residence: String,
+    pub adresse: String,
+    pub ville: String,
+}
+
 impl Tenant {
+    /// The header of the documents of `residence_id` (the syndic and the building).
+    pub async fn entete_document(&mut self, residence_id: i64) -> Result<EnteteDocument> {
+        Ok(sqlx::query_as(
+            "SELECT s.nom AS syndic, s.ville AS syndic_ville, s.telephone AS syndic_telephone,
+                    s.email AS syndic_email, r.nom AS residence, r.adresse, r.ville
+             FROM residences r JOIN syndics s ON s.id = r.syndic_id
+             WHERE r.id = $1",
+        )
+        .bind(residence_id)
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+
     /// The file of the document with these exact bytes, if this syndic already has it.
     pub async fn fichier_du_document(&mut self, contenu_sha256: &str) -> Result<Option<Fichier>> {
         Ok(sqlx::query_as(

@@ -19,7 +19,7 @@ pub use appel::{
     NouvelAppel,
 };
 pub use conversation::{AuditEntry, Claim, PendingAction, StoredMessage};
-pub use documents::NouveauDocument;
+pub use documents::{EnteteDocument, NouveauDocument};
 pub use factures::{FactureFiltre, FactureLigne, FacturesTrouvees};
 pub use impayes::{ImpayeFiltre, ImpayeLigne};
 pub use outbox::{EnvoiDu, IssueEnvoi, OutboxLigne, lister_outbox, relancer_abandonne};
