@@ -104,6 +104,8 @@ fn code_hash() -> u64 {
         include_str!("../../migrations/0003_name_indexes.sql"),
         include_str!("../../migrations/0004_web_sessions.sql"),
         include_str!("../../migrations/0005_documents_generes.sql"),
+        include_str!("../../migrations/0007_ag_saisies.sql"),
+        include_str!("ag.rs"),
         include_str!("seed/mod.rs"),
         include_str!("seed/generator.rs"),
         include_str!("seed/layout.rs"),

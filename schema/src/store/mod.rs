@@ -1,6 +1,7 @@
 //! The PostgreSQL store: connection pools, migrations, and the tenant transaction through which
 //! every tenant row is read or written.
 
+mod ag;
 mod conversation;
 mod documents;
 mod factures;
@@ -11,6 +12,10 @@ mod resolve;
 mod session;
 mod solde;
 
+pub use ag::{
+    AssembleeRef, EnteteAg, LignePresence, NouvelleAssemblee, PointOdj, ReglesAg, ResolutionAg,
+    SaisieAg, VoteAg,
+};
 pub use conversation::{AuditEntry, Claim, PendingAction, StoredMessage};
 pub use documents::NouveauDocument;
 pub use factures::{FactureFiltre, FactureLigne, FacturesTrouvees};
