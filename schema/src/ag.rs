@@ -351,9 +351,15 @@ mod tests {
         ]);
         let ag = Assemblee::new(&lines, Regles::default(), false);
         let d = ag.decompter(Majorite::Simple, &[(1, Pour), (2, Contre), (3, Abstention)]);
-        assert_eq!((d.pour, d.contre, d.abstention, d.non_exprimees), (300, 200, 100, 0));
+        assert_eq!(
+            (d.pour, d.contre, d.abstention, d.non_exprimees),
+            (300, 200, 100, 0)
+        );
         assert_eq!((d.base, d.seuil), (600, 301));
-        assert!(!d.adoptee, "exactly half of the votes present is not a majority");
+        assert!(
+            !d.adoptee,
+            "exactly half of the votes present is not a majority"
+        );
         let d = ag.decompter(Majorite::Simple, &[(1, Pour), (3, Pour)]);
         assert_eq!((d.pour, d.non_exprimees), (400, 200));
         assert!(d.adoptee);
@@ -381,7 +387,10 @@ mod tests {
     fn unanimity_fails_with_one_abstention_or_one_absence() {
         let lines = sheet(&[(500, Present), (300, Present), (200, Represente)]);
         let ag = Assemblee::new(&lines, Regles::default(), false);
-        let d = ag.decompter(Majorite::Unanimite, &[(1, Pour), (2, Pour), (3, Abstention)]);
+        let d = ag.decompter(
+            Majorite::Unanimite,
+            &[(1, Pour), (2, Pour), (3, Abstention)],
+        );
         assert_eq!((d.pour, d.seuil, d.adoptee), (800, 1000, false));
         let d = ag.decompter(Majorite::Unanimite, &[(1, Pour), (2, Pour), (3, Pour)]);
         assert!(d.adoptee);

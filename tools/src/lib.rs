@@ -11,6 +11,7 @@ pub mod format;
 pub mod render;
 mod scope;
 
+pub mod ag;
 pub mod factures;
 pub mod impayes;
 pub mod paiement;
@@ -376,6 +377,14 @@ pub fn catalog() -> Vec<ToolSpec> {
         ToolSpec::read::<rapport::RapportFinancier>(),
         ToolSpec::read::<factures::ListFactures>(),
         ToolSpec::write::<paiement::RecordPayment>(),
+        ToolSpec::read::<ag::ConsulterAg>(),
+        ToolSpec::write::<ag::PlanifierAg>(),
+        ToolSpec::write::<ag::AjouterPointOrdreDuJour>(),
+        ToolSpec::write::<ag::AjouterResolution>(),
+        ToolSpec::write::<ag::EnregistrerPresence>(),
+        ToolSpec::write::<ag::EnregistrerVotes>(),
+        ToolSpec::write::<ag::GenerateConvocation>(),
+        ToolSpec::write::<ag::GeneratePv>(),
     ]
 }
 

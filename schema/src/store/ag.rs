@@ -148,12 +148,12 @@ impl Tenant {
     }
 
     pub async fn assemblee(&mut self, id: i64) -> Result<Option<AssembleeRef>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{AG_SELECT} WHERE a.id = $1"
-        )))
-        .bind(id)
-        .fetch_optional(&mut *self.tx)
-        .await?)
+        Ok(
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{AG_SELECT} WHERE a.id = $1")))
+                .bind(id)
+                .fetch_optional(&mut *self.tx)
+                .await?,
+        )
     }
 
     /// Locks an AG until the transaction ends (one entry of an AG at a time), and reads it.
@@ -423,6 +423,18 @@ impl Tenant {
         )
         .bind(assemblee_id)
         .bind(le)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The attendance is being taken: the AG is held.
+    pub async fn marquer_tenue(&mut self, assemblee_id: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE assemblees SET statut = 'tenue'
+             WHERE id = $1 AND statut IN ('planifiee', 'convoquee')",
+        )
+        .bind(assemblee_id)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
