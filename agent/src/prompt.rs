@@ -179,6 +179,14 @@ pub fn activity_label(tool: &str) -> String {
         "rapport_financier" => "Préparation du rapport financier…".into(),
         "list_factures" => "Recherche des factures…".into(),
         "record_payment" => "Préparation du paiement…".into(),
+        "consulter_ag" => "Lecture de l'assemblée générale…".into(),
+        "planifier_ag"
+        | "ajouter_point_ordre_du_jour"
+        | "ajouter_resolution"
+        | "enregistrer_presence"
+        | "enregistrer_votes" => "Préparation de la saisie de l'AG…".into(),
+        "generate_convocation" => "Préparation de la convocation…".into(),
+        "generate_pv" => "Préparation du procès-verbal…".into(),
         other => format!("Outil {other}…"),
     }
 }

@@ -499,13 +499,21 @@ async fn an_ag_entered_by_conversation_gives_its_pv_with_the_big_owner_capped() 
             .unwrap();
     assert_eq!(points, 3);
 
-    let convocation = confirm(
+    let convoquer = plan(
         &d.ctx,
         &g,
         "generate_convocation",
         serde_json::json!({ "residence": "Orangers" }),
     )
-    .await;
+    .await
+    .unwrap();
+    let conf = Uuid::new_v4();
+    let convocation = execute(&d.ctx, &g, &convoquer, conf).await.unwrap();
+    let before = counts(&d).await;
+    let again = execute(&d.ctx, &g, &convoquer, conf).await.unwrap();
+    assert_eq!(again.output["deja_enregistre"], true);
+    assert_eq!(again.files, convocation.files);
+    assert_eq!(counts(&d).await, before);
     let text = pdf_text(&d.ctx, d.atlas, &convocation, "convocation-orangers");
     let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
     for expected in [
@@ -866,4 +874,78 @@ async fn a_president_reads_the_ag_of_their_residence_and_enters_nothing() {
         .await
         .unwrap();
     assert!(pdf.bytes.starts_with(b"%PDF-") && pdf.pages >= 2);
+}
+
+#[tokio::test]
+async fn co_owners_are_named_within_the_residence_by_name_or_lot_and_ambiguity_is_asked() {
+    let d = demo().await;
+    let g = d.caller(d.atlas, Role::Gestionnaire).await;
+    confirm(&d.ctx, &g, "planifier_ag", serde_json::json!({
+        "residence": "Guéliz", "date": DEMO_TODAY.to_string(), "heure": "10:00",
+        "lieu": "Salle polyvalente", "type": "extraordinaire", "ordre_du_jour": ["Ascenseur du bâtiment B"]
+    }))
+    .await;
+    let before = counts(&d).await;
+    let e = plan(
+        &d.ctx,
+        &g,
+        "enregistrer_presence",
+        serde_json::json!({ "residence": "Guéliz", "coproprietaire": "Filali" }),
+    )
+    .await
+    .unwrap_err();
+    match &e {
+        ToolError::Ambiguous { candidates, .. } => {
+            assert_eq!(candidates.len(), 3, "{candidates:?}");
+            assert!(plain(&e.to_string()).contains("Précisez lequel"), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let e = plan(
+        &d.ctx,
+        &g,
+        "enregistrer_presence",
+        serde_json::json!({ "residence": "Guéliz", "coproprietaire": "Filalli Imanne" }),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(e, ToolError::NotFound { ref suggestions, .. } if suggestions.iter().any(|s| s.contains("Imane Filali"))),
+        "{e:?}"
+    );
+    // A lot number names its owner.
+    let p = plan(
+        &d.ctx,
+        &g,
+        "enregistrer_presence",
+        serde_json::json!({
+            "residence": "Guéliz", "coproprietaire": "A23", "represente": ["Imane Filali"]
+        }),
+    )
+    .await
+    .unwrap();
+    assert!(
+        plain(&p.summary).contains(
+            "Mme Asmae Filali présent (25 tantièmes), représentant Mme Imane Filali (31 tantièmes)"
+        ),
+        "{}",
+        p.summary
+    );
+    assert!(
+        plain(&p.summary).contains("l'AGE du 15/11/2026"),
+        "{}",
+        p.summary
+    );
+    let e = plan(
+        &d.ctx,
+        &g,
+        "enregistrer_presence",
+        serde_json::json!({
+            "residence": "Guéliz", "coproprietaire": "A23", "represente": ["A23"]
+        }),
+    )
+    .await
+    .unwrap_err();
+    assert!(plain(&e.to_string()).contains("cité deux fois"), "{e}");
+    assert_eq!(counts(&d).await, before);
 }

@@ -743,7 +743,7 @@ pub(crate) fn texte(valeur: &str, quoi: &str, max: usize) -> Result<String, Tool
     }
     if v.chars().count() > max {
         return Err(ToolError::InvalidArgs(format!(
-            "{} est trop long ({max} caractères au plus) : résumez-le.",
+            "{} dépasse {max} caractères : abrégez.",
             capitalize(quoi)
         )));
     }

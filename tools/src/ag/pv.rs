@@ -312,10 +312,10 @@ pub async fn render_pv(
                 .residence_scope()
                 .is_none_or(|only| only == a.residence_id)
         })
-        .ok_or_else(|| ToolError::NotFound {
-            what: "assemblée générale",
-            query: assemblee_id.to_string(),
-            suggestions: Vec::new(),
+        .ok_or_else(|| {
+            ToolError::InvalidArgs(format!(
+                "Aucune AG n° {assemblee_id} n'est enregistrée dans votre périmètre."
+            ))
         })?;
     let d = Deliberation::charger(&mut t, ag).await?;
     let pdf = pdf(&mut t, &d, ctx.clock.today()).await?;
