@@ -750,6 +750,13 @@ pub(crate) fn texte(valeur: &str, quoi: &str, max: usize) -> Result<String, Tool
     Ok(v.to_string())
 }
 
+/// "Salle polyvalente" → "salle polyvalente" (inside a sentence).
+pub(crate) fn minuscule(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map_or_else(String::new, |f| f.to_lowercase().chain(c).collect())
+}
+
 pub(crate) fn capitalize(s: &str) -> String {
     let mut c = s.chars();
     c.next()

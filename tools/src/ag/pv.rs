@@ -6,8 +6,8 @@
 
 use super::{
     Deliberation, EtatAg, Quelle, capitalize, cible, deja_tenue, issue, issue_texte, journaliser,
-    membre, nom_ag, phrase_plafonnement, phrase_quorum, regle_majorite, saisie_permise, type_long,
-    verrouiller,
+    membre, minuscule, nom_ag, phrase_plafonnement, phrase_quorum, regle_majorite, saisie_permise,
+    type_long, verrouiller,
 };
 use crate::fichiers::{Attachment, GeneratedDocument, PDF, publish};
 use crate::format::{date, date_longue, entier, heure};
@@ -210,12 +210,12 @@ impl WriteTool for GeneratePv {
             .count();
         Ok(Planned {
             summary: format!(
-                "Établir le procès-verbal de l'{} ({}) : {} {} résolution(s), dont {} adoptée(s) ; \
-                 président de séance {president_seance}, secrétaire {secretaire}. Le PV (PDF) sera \
-                 partagé avec les copropriétaires de la résidence et l'AG clôturée ?",
+                "{} Établir le procès-verbal de l'{} ({}) : {} résolution(s), dont {} \
+                 adoptée(s) ; président de séance {president_seance}, secrétaire {secretaire} ; le \
+                 PV (PDF) sera partagé avec les copropriétaires de la résidence et l'AG clôturée ?",
+                phrase_quorum(&etat.presence),
                 nom_ag(&d.ag),
                 d.ag.residence,
-                phrase_quorum(&etat.presence),
                 etat.resolutions.len(),
                 adoptees
             ),
@@ -578,11 +578,4 @@ impl PvDocument {
             ],
         }
     }
-}
-
-/// "Salle polyvalente" → "salle polyvalente" (inside a sentence).
-fn minuscule(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map_or_else(String::new, |f| f.to_lowercase().chain(c).collect())
 }

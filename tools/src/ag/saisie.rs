@@ -7,8 +7,9 @@
 //! changed, and answers with the AG's state.
 
 use super::{
-    Deliberation, Quelle, Saisie, cible, deja_tenue, journaliser, membre, modifiable, nom_ag,
-    phrase_quorum, regle_majorite, saisie_permise, texte, type_long, valeur_tapee, verrouiller,
+    Deliberation, Quelle, Saisie, cible, deja_tenue, journaliser, membre, minuscule, modifiable,
+    nom_ag, phrase_quorum, regle_majorite, saisie_permise, texte, type_long, valeur_tapee,
+    verrouiller,
 };
 use crate::format::{date, date_longue, entier, heure};
 use crate::scope;
@@ -310,15 +311,17 @@ impl WriteTool for PlanifierAg {
             .await?
             .map_or(0, |r| r.preavis_jours);
         t.commit().await?;
-        let mut summary = format!("Planifier {} ?", decrire(&ag));
         let au_plus_tot = today + chrono::Days::new(u64::try_from(preavis).unwrap_or(0));
-        if ag.date >= today && ag.date < au_plus_tot {
-            summary.push_str(&format!(
-                " Attention : la convocation doit partir {preavis} jours avant l'AG ; convoquée \
-                 aujourd'hui, l'AG ne pourrait se tenir qu'à partir du {}.",
+        let attention = if ag.date >= today && ag.date < au_plus_tot {
+            format!(
+                "Attention : la convocation doit partir {preavis} jours avant l'AG ; convoquée \
+                 aujourd'hui, l'AG ne pourrait se tenir qu'à partir du {}. ",
                 date(au_plus_tot)
-            ));
-        }
+            )
+        } else {
+            String::new()
+        };
+        let summary = format!("{attention}Planifier {} ?", decrire(&ag));
         Ok(Planned {
             summary,
             tables: vec![table_odj(&ag.ordre_du_jour)],
@@ -915,10 +918,10 @@ impl WriteTool for EnregistrerPresence {
         }
         Ok(Planned {
             summary: format!(
-                "Enregistrer à l'{} : {} ? Après cette saisie : {}",
+                "Après cette saisie, {} Enregistrer à l'{} : {} ?",
+                minuscule(&phrase_quorum(&preview.etat().presence)),
                 plan.ag,
-                phrase_changements(&plan.changements),
-                phrase_quorum(&preview.etat().presence)
+                phrase_changements(&plan.changements)
             ),
             tables: vec![table],
             plan,
