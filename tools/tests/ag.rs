@@ -949,3 +949,98 @@ async fn co_owners_are_named_within_the_residence_by_name_or_lot_and_ambiguity_i
     assert!(plain(&e.to_string()).contains("cité deux fois"), "{e}");
     assert_eq!(counts(&d).await, before);
 }
+
+#[tokio::test]
+async fn without_quorum_nothing_is_voted_and_a_second_meeting_follows_within_its_delay() {
+    let d = demo().await;
+    let g = d.caller(d.atlas, Role::Gestionnaire).await;
+    confirm(
+        &d.ctx,
+        &g,
+        "planifier_ag",
+        serde_json::json!({
+            "residence": "Guéliz", "date": DEMO_TODAY.to_string(), "heure": "10:00",
+            "lieu": "Salle polyvalente", "type": "AGE", "ordre_du_jour": ["Ascenseur du bâtiment B"]
+        }),
+    )
+    .await;
+    confirm(&d.ctx, &g, "ajouter_resolution", serde_json::json!({
+        "residence": "Guéliz", "point": 1, "texte": "Remplacement de l'ascenseur du bâtiment B", "majorite": "trois quarts"
+    }))
+    .await;
+    for (present, represente) in [("A23", vec!["M2"]), ("Leïla El Idrissi", vec![])] {
+        confirm(
+            &d.ctx,
+            &g,
+            "enregistrer_presence",
+            serde_json::json!({
+                "residence": "Guéliz", "coproprietaire": present, "represente": represente
+            }),
+        )
+        .await;
+    }
+    let e = plan(
+        &d.ctx,
+        &g,
+        "enregistrer_votes",
+        serde_json::json!({ "residence": "Guéliz", "resolution": 1 }),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        plain(&e.to_string()).starts_with("Le quorum n'est pas atteint : 3 copropriétaires sur 34 présents ou représentés (17 requis), totalisant 78 / 1 000 tantièmes."),
+        "{e}"
+    );
+    let pv = confirm(
+        &d.ctx,
+        &g,
+        "generate_pv",
+        serde_json::json!({
+            "residence": "Guéliz", "date_ag": DEMO_TODAY.to_string(),
+            "president_seance": "Leïla El Idrissi", "secretaire": "Asmae Filali"
+        }),
+    )
+    .await;
+    let text = pdf_text(&d.ctx, d.atlas, &pv, "pv-carence");
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in [
+        "Le quorum n'est pas atteint : 3 copropriétaires sur 34",
+        "Non délibérée faute de quorum",
+        "Une seconde réunion doit se tenir au plus tard le 15/12/2026",
+    ] {
+        assert!(flat.contains(expected), "{expected}\n{text}");
+    }
+    let issue: Option<String> = sqlx::query_scalar(
+        "SELECT r.issue::text FROM resolutions r JOIN assemblees a ON a.id = r.assemblee_id
+         WHERE a.type = 'extraordinaire'",
+    )
+    .fetch_one(&d.db.admin)
+    .await
+    .unwrap();
+    assert_eq!(issue, None);
+
+    // The second meeting: within the 30 days, it deliberates whatever the attendance.
+    let e = plan(&d.ctx, &g, "planifier_ag", serde_json::json!({
+        "residence": "Guéliz", "date": "2027-01-20", "heure": "10:00", "lieu": "Salle", "seconde_reunion": true
+    }))
+    .await
+    .unwrap_err();
+    assert!(
+        plain(&e.to_string()).contains("dans les 30 jours")
+            && plain(&e.to_string()).contains("15/11/2026"),
+        "{e}"
+    );
+    let p = plan(&d.ctx, &g, "planifier_ag", serde_json::json!({
+        "residence": "Guéliz", "date": "2026-12-10", "heure": "10:00", "lieu": "Salle", "type": "extraordinaire",
+        "seconde_reunion": true, "ordre_du_jour": ["Ascenseur du bâtiment B"]
+    }))
+    .await
+    .unwrap();
+    assert!(
+        plain(&p.summary).contains("(seconde réunion)"),
+        "{}",
+        p.summary
+    );
+    let seconde = execute(&d.ctx, &g, &p, Uuid::new_v4()).await.unwrap();
+    assert_eq!(seconde.output["etat"]["presence"]["seconde_reunion"], true);
+}
