@@ -182,6 +182,14 @@ pub fn activity_label(tool: &str) -> String {
         "send_relance" => "Préparation des relances…".into(),
         "annuler_paiement" => "Préparation de l'annulation du paiement…".into(),
         "appel_de_fonds" => "Préparation de l'appel de fonds…".into(),
+        "consulter_ag" => "Lecture de l'assemblée générale…".into(),
+        "planifier_ag"
+        | "ajouter_point_ordre_du_jour"
+        | "ajouter_resolution"
+        | "enregistrer_presence"
+        | "enregistrer_votes" => "Préparation de la saisie de l'AG…".into(),
+        "generate_convocation" => "Préparation de la convocation…".into(),
+        "generate_pv" => "Préparation du procès-verbal…".into(),
         other => format!("Outil {other}…"),
     }
 }

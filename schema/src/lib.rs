@@ -4,6 +4,7 @@
 //! function of [`store`]; callers get typed rows, never a connection. Tenant data is read through
 //! a [`store::Tenant`] transaction, which sets the syndic for PostgreSQL's row-level security.
 
+pub mod ag;
 pub mod database;
 pub mod embedded;
 pub mod fold;

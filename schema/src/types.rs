@@ -70,6 +70,16 @@ pg_enum!(StatutFacture as "statut_facture" { Brouillon => "brouillon", Validee =
 
 pg_enum!(TypeAg as "type_ag" { Ordinaire => "ordinaire", Extraordinaire => "extraordinaire" });
 
+pg_enum!(
+    /// The life of an AG: planned, convened (convocation sent), held, closed (PV drawn up).
+    StatutAg as "statut_ag" {
+        Planifiee => "planifiée", Convoquee => "convoquée", Tenue => "tenue",
+        Cloturee => "clôturée", Annulee => "annulée",
+    }
+);
+
+pg_enum!(IssueResolution as "issue_resolution" { Adoptee => "adoptée", Rejetee => "rejetée" });
+
 pg_enum!(Presence as "presence" { Present => "présent", Represente => "représenté", Absent => "absent" });
 
 pg_enum!(Majorite as "majorite" {

@@ -1,7 +1,7 @@
 //! French presentation of tool outputs: amounts "12 345,60", dates "15/01/2025", and tables that
 //! every channel renders in its own idiom (the CLI prints them as text).
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
@@ -14,14 +14,19 @@ pub fn montant(amount: Decimal) -> String {
     let negative = rounded.is_sign_negative() && !rounded.is_zero();
     let text = format!("{:.2}", rounded.abs());
     let (int, frac) = text.split_once('.').unwrap_or((&text, "00"));
+    format!("{}{},{frac}", if negative { "-" } else { "" }, grouper(int))
+}
+
+/// Digits grouped by three: "1234567" → "1 234 567".
+fn grouper(digits: &str) -> String {
     let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push(NBSP);
         }
         grouped.push(c);
     }
-    format!("{}{grouped},{frac}", if negative { "-" } else { "" })
+    grouped
 }
 
 /// "12 345,60 MAD".
@@ -32,6 +37,48 @@ pub fn mad(amount: Decimal) -> String {
 /// "15/01/2025".
 pub fn date(d: NaiveDate) -> String {
     d.format("%d/%m/%Y").to_string()
+}
+
+/// "samedi 14 juin 2025".
+pub fn date_longue(d: NaiveDate) -> String {
+    const JOURS: [&str; 7] = [
+        "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+    ];
+    const MOIS: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let jour = JOURS[d.weekday().num_days_from_monday() as usize];
+    let mois = MOIS[d.month0() as usize];
+    let quantieme = match d.day() {
+        1 => "1er".to_string(),
+        n => n.to_string(),
+    };
+    format!("{jour} {quantieme} {mois} {}", d.year())
+}
+
+/// "18 h 30".
+pub fn heure(t: NaiveTime) -> String {
+    format!("{}{NBSP}h{NBSP}{:02}", t.hour(), t.minute())
+}
+
+/// A count or a number of tantièmes: "1 000", "612".
+pub fn entier(n: i64) -> String {
+    format!(
+        "{}{}",
+        if n < 0 { "-" } else { "" },
+        grouper(&n.unsigned_abs().to_string())
+    )
 }
 
 /// "87,5 %".
@@ -149,6 +196,19 @@ mod tests {
         assert_eq!(montant(dec!(999)), "999,00");
         assert_eq!(mad(dec!(1200.5)), "1\u{a0}200,50\u{a0}MAD");
         assert_eq!(pourcentage(dec!(87.54)), "87,5\u{a0}%");
+    }
+
+    #[test]
+    fn counts_dates_and_times_in_french() {
+        assert_eq!(entier(1000), "1\u{a0}000");
+        assert_eq!(entier(612), "612");
+        assert_eq!(entier(-1234567), "-1\u{a0}234\u{a0}567");
+        let d = NaiveDate::from_ymd_opt(2025, 6, 14).unwrap();
+        assert_eq!(date_longue(d), "samedi 14 juin 2025");
+        let d = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        assert_eq!(date_longue(d), "mardi 1er décembre 2026");
+        let t = NaiveTime::from_hms_opt(9, 5, 0).unwrap();
+        assert_eq!(heure(t), "9\u{a0}h\u{a0}05");
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod format;
 pub mod render;
 mod scope;
 
+pub mod ag;
 pub mod annulation;
 pub mod appel;
 pub mod factures;
@@ -405,6 +406,14 @@ pub fn catalog() -> Vec<ToolSpec> {
         ToolSpec::write::<relance::SendRelance>(),
         ToolSpec::write::<annulation::AnnulerPaiement>(),
         ToolSpec::write::<appel::AppelDeFonds>(),
+        ToolSpec::read::<ag::ConsulterAg>(),
+        ToolSpec::write::<ag::PlanifierAg>(),
+        ToolSpec::write::<ag::AjouterPointOrdreDuJour>(),
+        ToolSpec::write::<ag::AjouterResolution>(),
+        ToolSpec::write::<ag::EnregistrerPresence>(),
+        ToolSpec::write::<ag::EnregistrerVotes>(),
+        ToolSpec::write::<ag::GenerateConvocation>(),
+        ToolSpec::write::<ag::GeneratePv>(),
     ]
 }
 

@@ -1861,7 +1861,7 @@ impl Generator {
                     tantiemes: o.tantiemes,
                 });
             }
-            let adoptee = issue(majorite, pour, voix_presentes, 1000);
+            let adoptee = crate::ag::adoptee(majorite, pour, voix_presentes, 1000);
             if adoptee && majorite == Majorite::Absolue {
                 outcome.travaux = Some(travaux_total);
             }
@@ -1981,18 +1981,6 @@ fn lower_first(s: &str) -> String {
         .map_or_else(String::new, |f| f.to_lowercase().chain(c).collect())
 }
 
-/// Whether a resolution passes, from its votes in tantièmes.
-/// simple: more than half of the votes present or represented; absolue: more than half of all
-/// the résidence's tantièmes; trois quarts: at least three quarters of them; unanimité: all.
-pub(crate) fn issue(majorite: Majorite, pour: i64, presentes: i64, base: i64) -> bool {
-    match majorite {
-        Majorite::Simple => pour * 2 > presentes,
-        Majorite::Absolue => pour * 2 > base,
-        Majorite::TroisQuarts => pour * 4 >= base * 3,
-        Majorite::Unanimite => pour == base,
-    }
-}
-
 struct AgOutcome {
     travaux: Option<Decimal>,
 }
@@ -2056,14 +2044,6 @@ mod tests {
                 assert!((ht + tva - ttc).abs() <= 1, "{ttc} {taux}");
             }
         }
-    }
-
-    #[test]
-    fn majorities() {
-        assert!(issue(Majorite::Simple, 301, 600, 1000));
-        assert!(!issue(Majorite::Simple, 300, 600, 1000));
-        assert!(!issue(Majorite::Absolue, 500, 900, 1000));
-        assert!(issue(Majorite::TroisQuarts, 750, 900, 1000));
     }
 
     #[test]

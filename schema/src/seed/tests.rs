@@ -290,7 +290,7 @@ async fn check_demo(pool: &PgPool, today: NaiveDate, report: &SeedReport) -> Tes
     .await?;
     assert!(resolutions.len() >= 5);
     for (majorite, issue, pour, presents) in &resolutions {
-        let adopted = generator::issue(*majorite, *pour, *presents, 1000);
+        let adopted = crate::ag::adoptee(*majorite, *pour, *presents, 1000);
         assert_eq!(
             issue,
             if adopted { "adoptee" } else { "rejetee" },

@@ -1,6 +1,7 @@
 //! The PostgreSQL store: connection pools, migrations, and the tenant transaction through which
 //! every tenant row is read or written.
 
+mod ag;
 mod appel;
 mod conversation;
 mod documents;
@@ -14,6 +15,10 @@ mod resolve;
 mod session;
 mod solde;
 
+pub use ag::{
+    AssembleeRef, EnteteAg, LignePresence, NouvelleAssemblee, PointOdj, ReglesAg, ResolutionAg,
+    SaisieAg, VoteAg,
+};
 pub use appel::{
     AppelEmis, AppelInsertion, AvisAppel, BudgetAnnuel, EcheanceAppel, Emetteur, LotAppele,
     NouvelAppel,
