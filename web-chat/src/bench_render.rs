@@ -1,7 +1,7 @@
 //! `wakil bench render`: the time to produce the generated documents, on fresh demo data. Each
 //! document is a named [`Case`] run N times: its figures read from PostgreSQL (SQL) and its
 //! rendering (CPU, on a blocking thread) are timed apart; the median, p95 and max of each are
-//! printed. Another document (the AG's PV) is one more entry in [`CASES`].
+//! printed. Another document is one more entry in [`CASES`].
 
 use crate::converse::{DEMO_DATE, percentiles};
 use anyhow::{Context, Result};
@@ -13,6 +13,7 @@ use wakil_schema::database::Database;
 use wakil_schema::{Caller, Canal, Clock, Role, seed};
 use wakil_tools::rapport::{self, Dossier};
 use wakil_tools::{FileStore, ToolContext};
+use wakil_tools::{Tool, ag};
 
 pub struct Options {
     pub runs: usize,
@@ -55,6 +56,10 @@ pub const CASES: &[Case] = &[
         nom: "rapport annuel (Excel)",
         run: rapport_xlsx,
     },
+    Case {
+        nom: "PV de la dernière AG (PDF)",
+        run: pv,
+    },
 ];
 
 fn rapport_pdf(b: &Bench) -> CaseFuture<'_> {
@@ -66,6 +71,29 @@ fn rapport_pdf(b: &Bench) -> CaseFuture<'_> {
 
 fn rapport_xlsx(b: &Bench) -> CaseFuture<'_> {
     Box::pin(rapport(b, |d| Ok(ko(rapport::xlsx(d)?.len()))))
+}
+
+/// The PV of the résidence's last AG held (the demo's AG of June): attendance, votes and
+/// outcomes read, then rendered.
+fn pv(b: &Bench) -> CaseFuture<'_> {
+    Box::pin(async move {
+        let start = Instant::now();
+        let args = ag::ConsulterArgs {
+            residence: Some(b.residence.clone()),
+            date_ag: None,
+        };
+        let etat = <ag::ConsulterAg as Tool>::run(&b.ctx, &b.caller, args).await?;
+        let pret = ag::lire_pv(&b.ctx, &b.caller, etat.assemblee.id).await?;
+        let sql_ms = ms(start);
+        blocking(
+            move || {
+                let pdf = pret.render()?;
+                Ok(format!("{} pages, {}", pdf.pages, ko(pdf.bytes.len())))
+            },
+            sql_ms,
+        )
+        .await
+    })
 }
 
 /// The yearly report of the bench's résidence and year: its figures, then `render`.

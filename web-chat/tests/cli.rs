@@ -234,10 +234,14 @@ async fn without_database_url_the_embedded_server_holds_the_demo() {
     // The documents' benchmark loads its own demo next to it.
     let o = run(&["bench", "render", "--runs", "2"]).await.unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    for case in ["rapport annuel (PDF) — 2 pages", "rapport annuel (Excel)"] {
+    for case in [
+        "rapport annuel (PDF) — 2 pages",
+        "rapport annuel (Excel)",
+        "PV de la dernière AG (PDF) — 4 pages",
+    ] {
         assert!(stdout(&o).contains(case), "{}", stdout(&o));
     }
-    assert_eq!(stdout(&o).matches("rendu  latence (ms) : p50").count(), 2);
+    assert_eq!(stdout(&o).matches("rendu  latence (ms) : p50").count(), 3);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

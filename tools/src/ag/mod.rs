@@ -19,7 +19,7 @@ mod pv;
 mod saisie;
 
 pub use convocation::GenerateConvocation;
-pub use pv::{GeneratePv, render_pv};
+pub use pv::{GeneratePv, PvPret, lire_pv, render_pv};
 pub use saisie::{
     AjouterPointOrdreDuJour, AjouterResolution, EnregistrerPresence, EnregistrerVotes, PlanifierAg,
 };

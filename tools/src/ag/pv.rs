@@ -293,13 +293,14 @@ impl WriteTool for GeneratePv {
     }
 }
 
-/// Renders the PV of AG `assemblee_id` as it stands (nothing written): what `generate_pv`
-/// publishes once the AG is closed. For staff within their scope.
-pub async fn render_pv(
+/// The PV of AG `assemblee_id` as it stands, read from SQL (nothing written) and ready to render:
+/// what `generate_pv` publishes once the AG is closed. For staff within their scope. Reading and
+/// rendering are apart so that a benchmark can time them apart.
+pub async fn lire_pv(
     ctx: &ToolContext,
     caller: &Caller,
     assemblee_id: i64,
-) -> Result<Pdf, ToolError> {
+) -> Result<PvPret, ToolError> {
     if !caller.role.is_staff() {
         return Err(ToolError::Forbidden(crate::scope::STAFF_ONLY.into()));
     }
@@ -318,21 +319,55 @@ pub async fn render_pv(
             ))
         })?;
     let d = Deliberation::charger(&mut t, ag).await?;
-    let pdf = pdf(&mut t, &d, ctx.clock.today()).await?;
+    let pret = PvPret::lire(&mut t, &d, ctx.clock.today()).await?;
     t.commit().await?;
-    Ok(pdf)
+    Ok(pret)
+}
+
+/// Renders the PV of AG `assemblee_id` as it stands (nothing written).
+pub async fn render_pv(
+    ctx: &ToolContext,
+    caller: &Caller,
+    assemblee_id: i64,
+) -> Result<Pdf, ToolError> {
+    lire_pv(ctx, caller, assemblee_id)
+        .await?
+        .render_blocking()
+        .await
+}
+
+/// A PV read and formatted, to render.
+pub struct PvPret {
+    doc: PvDocument,
+    today: NaiveDate,
+}
+
+impl PvPret {
+    async fn lire(t: &mut Tenant, d: &Deliberation, today: NaiveDate) -> Result<Self, ToolError> {
+        let entete = t
+            .entete_ag(d.ag.residence_id)
+            .await?
+            .ok_or_else(|| ToolError::Internal(format!("résidence {}", d.ag.residence_id)))?;
+        Ok(PvPret {
+            doc: PvDocument::new(d, &entete),
+            today,
+        })
+    }
+
+    /// Compiles the PV (CPU-bound: off the async threads, see [`PvPret::render_blocking`]).
+    pub fn render(&self) -> Result<Pdf, ToolError> {
+        render::pdf(TEMPLATE, &self.doc, self.today).map_err(|e| ToolError::Internal(e.to_string()))
+    }
+
+    async fn render_blocking(self) -> Result<Pdf, ToolError> {
+        tokio::task::spawn_blocking(move || self.render())
+            .await
+            .map_err(|e| ToolError::Internal(e.to_string()))?
+    }
 }
 
 async fn pdf(t: &mut Tenant, d: &Deliberation, today: NaiveDate) -> Result<Pdf, ToolError> {
-    let entete = t
-        .entete_ag(d.ag.residence_id)
-        .await?
-        .ok_or_else(|| ToolError::Internal(format!("résidence {}", d.ag.residence_id)))?;
-    let doc = PvDocument::new(d, &entete);
-    tokio::task::spawn_blocking(move || render::pdf(TEMPLATE, &doc, today))
-        .await
-        .map_err(|e| ToolError::Internal(e.to_string()))?
-        .map_err(|e| ToolError::Internal(e.to_string()))
+    PvPret::lire(t, d, today).await?.render_blocking().await
 }
 
 /// The PV's `data.json`: every figure formatted.
