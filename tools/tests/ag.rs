@@ -10,40 +10,12 @@ use std::path::{Path, PathBuf};
 use uuid::Uuid;
 use wakil_schema::testing::DEMO_TODAY;
 use wakil_schema::{Caller, Clock, Role};
-use wakil_tools::{Called, PendingPlan, ToolContext, ToolError, ToolResult};
+use wakil_tools::{ToolContext, ToolError, ToolResult};
 
 mod common;
-use common::{Demo, demo};
+use common::{Demo, demo, execute, plan};
 
 const GUELIZ: &str = "Résidence Les Jardins de Guéliz";
-
-async fn plan(
-    ctx: &ToolContext,
-    caller: &Caller,
-    tool: &str,
-    args: serde_json::Value,
-) -> Result<PendingPlan, ToolError> {
-    match wakil_tools::find(tool)
-        .unwrap()
-        .call(ctx, caller, args)
-        .await?
-    {
-        Called::Pending(p) => Ok(p),
-        Called::Done(r) => panic!("{tool} must wait for a confirmation, got {}", r.summary),
-    }
-}
-
-async fn execute(
-    ctx: &ToolContext,
-    caller: &Caller,
-    p: &PendingPlan,
-    confirmation: Uuid,
-) -> Result<ToolResult, ToolError> {
-    wakil_tools::find(p.tool)
-        .unwrap()
-        .execute(ctx, caller, p.plan.clone(), confirmation)
-        .await
-}
 
 /// Plans and confirms once.
 async fn confirm(

@@ -12,10 +12,10 @@ use std::time::Instant;
 use uuid::Uuid;
 use wakil_schema::{Caller, Clock, Role};
 use wakil_tools::format::{mad, montant};
-use wakil_tools::{Called, PendingPlan, ToolContext, ToolError, ToolResult};
+use wakil_tools::{ToolContext, ToolError, ToolResult};
 
 mod common;
-use common::{Demo, demo};
+use common::{Demo, demo, execute, plan};
 
 const GUELIZ: &str = "Résidence Les Jardins de Guéliz";
 const MAARIF: &str = "Résidence Al Maârif";
@@ -29,34 +29,6 @@ fn dec_of(v: &serde_json::Value) -> Decimal {
         .unwrap_or_else(|| panic!("decimal as string, got {v}"))
         .parse()
         .unwrap()
-}
-
-async fn plan(
-    ctx: &ToolContext,
-    caller: &Caller,
-    tool: &str,
-    args: serde_json::Value,
-) -> Result<PendingPlan, ToolError> {
-    match wakil_tools::find(tool)
-        .unwrap()
-        .call(ctx, caller, args)
-        .await?
-    {
-        Called::Pending(p) => Ok(p),
-        Called::Done(r) => panic!("a write must wait for a confirmation, got {}", r.summary),
-    }
-}
-
-async fn execute(
-    ctx: &ToolContext,
-    caller: &Caller,
-    p: &PendingPlan,
-    confirmation: Uuid,
-) -> Result<ToolResult, ToolError> {
-    wakil_tools::find(p.tool)
-        .unwrap()
-        .execute(ctx, caller, p.plan.clone(), confirmation)
-        .await
 }
 
 /// Plans and confirms at once.

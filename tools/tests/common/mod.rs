@@ -1,8 +1,9 @@
 //! The demo database and its callers, shared by the tools' integration tests.
 
+use uuid::Uuid;
 use wakil_schema::testing::{Template, TestDb, demo_clock, fresh};
 use wakil_schema::{Caller, Canal, Role};
-use wakil_tools::ToolContext;
+use wakil_tools::{Called, PendingPlan, ToolContext, ToolError, ToolResult};
 
 pub struct Demo {
     pub db: TestDb,
@@ -43,4 +44,36 @@ impl Demo {
             .unwrap()
             .unwrap()
     }
+}
+
+/// A write's plan (nothing written yet); a read here is a test failure.
+#[allow(dead_code)]
+pub async fn plan(
+    ctx: &ToolContext,
+    caller: &Caller,
+    tool: &str,
+    args: serde_json::Value,
+) -> Result<PendingPlan, ToolError> {
+    match wakil_tools::find(tool)
+        .unwrap()
+        .call(ctx, caller, args)
+        .await?
+    {
+        Called::Pending(p) => Ok(p),
+        Called::Done(r) => panic!("{tool} must wait for a confirmation, got {}", r.summary),
+    }
+}
+
+/// Runs a plan as its confirmation `confirmation` does.
+#[allow(dead_code)]
+pub async fn execute(
+    ctx: &ToolContext,
+    caller: &Caller,
+    p: &PendingPlan,
+    confirmation: Uuid,
+) -> Result<ToolResult, ToolError> {
+    wakil_tools::find(p.tool)
+        .unwrap()
+        .execute(ctx, caller, p.plan.clone(), confirmation)
+        .await
 }
