@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 use wakil_schema::testing::DEMO_TODAY;
 use wakil_schema::{Caller, Role};
-use wakil_tools::{Called, PendingPlan, ToolError, ToolKind, ToolResult, ToolSpec};
+use wakil_tools::{PendingPlan, ToolError, ToolKind, ToolResult, ToolSpec};
 
 const GUELIZ: &str = "Résidence Les Jardins de Guéliz";
 
@@ -39,10 +39,7 @@ impl Demo {
         caller: &Caller,
         args: serde_json::Value,
     ) -> Result<PendingPlan, ToolError> {
-        match spec().call(&self.ctx, caller, args).await? {
-            Called::Pending(p) => Ok(p),
-            Called::Done(r) => panic!("a write must wait for a confirmation, got {}", r.summary),
-        }
+        common::plan(&self.ctx, caller, "record_payment", args).await
     }
 
     async fn execute(
@@ -51,9 +48,7 @@ impl Demo {
         plan: &PendingPlan,
         confirmation: Uuid,
     ) -> Result<ToolResult, ToolError> {
-        spec()
-            .execute(&self.ctx, caller, plan.plan.clone(), confirmation)
-            .await
+        common::execute(&self.ctx, caller, plan, confirmation).await
     }
 
     /// (payments, allocations) of every syndic, as the owner sees them.

@@ -14,7 +14,7 @@ use wakil_schema::testing::DEMO_TODAY;
 use wakil_schema::{Caller, Clock, Role};
 use wakil_tools::envoi::{EnvoiConfig, SmtpConfig, TelegramConfig, WhatsAppConfig};
 use wakil_tools::format::{date, mad};
-use wakil_tools::{Called, PendingPlan, ToolError, ToolKind, ToolResult, ToolSpec};
+use wakil_tools::{PendingPlan, ToolError, ToolKind, ToolResult, ToolSpec};
 
 const GUELIZ: &str = "Résidence Les Jardins de Guéliz";
 
@@ -68,10 +68,7 @@ impl Demo {
         caller: &Caller,
         args: serde_json::Value,
     ) -> Result<PendingPlan, ToolError> {
-        match spec().call(&self.ctx, caller, args).await? {
-            Called::Pending(p) => Ok(p),
-            Called::Done(r) => panic!("a write must wait for a confirmation, got {}", r.summary),
-        }
+        common::plan(&self.ctx, caller, "send_relance", args).await
     }
 
     async fn execute(
@@ -80,9 +77,7 @@ impl Demo {
         plan: &PendingPlan,
         confirmation: Uuid,
     ) -> Result<ToolResult, ToolError> {
-        spec()
-            .execute(&self.ctx, caller, plan.plan.clone(), confirmation)
-            .await
+        common::execute(&self.ctx, caller, plan, confirmation).await
     }
 
     /// (relances, outbox messages) of every syndic, as the owner sees them.
