@@ -500,7 +500,7 @@ async fn serve(
         )?)
     };
     let config = wakil_web_chat::server::ServeConfig::from_env(addr);
-    let (app, ctx) = build_server(cli, db, pool, llm, config, files).await?;
+    let (app, ctx) = build_server(cli, db, pool, llm, config, files, true).await?;
     let envoyeurs = Envoyeurs::from_config(&ctx.envoi).map_err(|e| anyhow::anyhow!(e))?;
     let app = app.with_outbox(OutboxWorker::new(
         ctx.store.clone(),
@@ -559,10 +559,27 @@ async fn build_server(
     db: &Database,
     pool: u32,
     llm: Option<wakil_agent::llm::LlmClient>,
-    config: wakil_web_chat::server::ServeConfig,
+    mut config: wakil_web_chat::server::ServeConfig,
     files: FileStore,
+    bots: bool,
 ) -> Result<(wakil_web_chat::server::Application, ToolContext)> {
     let ctx = ToolContext::new(db.store(pool).await?, cli.clock(), files);
+    if bots {
+        (config.telegram, config.whatsapp) =
+            wakil_web_chat::channels::settings_from_env(&ctx.envoi);
+        match &config.telegram {
+            Some(t) if t.webhook.is_some() => {
+                out!("Telegram : bot actif (webhook /telegram/webhook).")
+            }
+            Some(_) => out!("Telegram : bot actif (long polling)."),
+            None => out!("Telegram : inactif (TELEGRAM_BOT_TOKEN non défini)."),
+        }
+        if config.whatsapp.is_some() {
+            out!("WhatsApp : webhook actif sur /whatsapp/webhook.");
+        } else {
+            out!("WhatsApp : réception inactive (voir « Telegram et WhatsApp » dans le README).");
+        }
+    }
     let agent = wakil_agent::engine::Agent::new(
         ctx.clone(),
         llm,
@@ -592,7 +609,7 @@ async fn bench_ws(
         return crate::bench_ws::run(client, users, options).await;
     }
     let config = wakil_web_chat::server::ServeConfig::new("127.0.0.1:0".parse()?);
-    let (app, ctx) = build_server(cli, db, pool, None, config, cli.files()).await?;
+    let (app, ctx) = build_server(cli, db, pool, None, config, cli.files(), false).await?;
     let client = wakil_web_chat::client::Client::new(format!("http://{}", app.local_addr()?));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {

@@ -831,6 +831,7 @@ function renderDashboard() {
   const residences = (data.residences || []).filter((r) => !selected || String(r.id) === String(selected.id));
   const cards = [
     data.compte ? accountCard(data.compte) : null,
+    proofsCard(data.justificatifs),
     ...residences.map((r) => residenceCard(r, data.annee)),
   ].filter(Boolean);
   $('dashboard-cards').replaceChildren(
@@ -863,6 +864,28 @@ function accountCard(compte) {
     h('p', { class: 'card-subtitle', text: compte.nom || '' }),
     figure('Solde', `${compte.solde_texte} MAD`, note, solde > 0 ? 'is-due' : ''),
     figure('Impayé échu', `${compte.impaye_texte} MAD`, null, Number(compte.impaye) > 0 ? 'is-due' : ''),
+  );
+}
+
+// Payment proofs sent by co-owners, to check against the bank statement.
+function proofsCard(proofs) {
+  if (!Array.isArray(proofs) || !proofs.length) return null;
+  return h(
+    'section',
+    { class: 'card', 'aria-label': 'Justificatifs à vérifier' },
+    h('h3', { class: 'card-title', text: `Justificatifs à vérifier (${proofs.length})` }),
+    h(
+      'ul',
+      { class: 'proofs' },
+      proofs.map((p) =>
+        h(
+          'li',
+          {},
+          h('a', { href: p.url, target: '_blank', rel: 'noopener', text: p.coproprietaire }),
+          h('span', { class: 'figure-note', text: ` — ${p.canal}, ${formatDay(String(p.recu_le).slice(0, 10))}` }),
+        ),
+      ),
+    ),
   );
 }
 

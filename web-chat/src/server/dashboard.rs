@@ -16,6 +16,8 @@ use wakil_tools::{ToolContext, ToolError, format};
 
 /// Résidences shown at most (a syndic with more picks one in the selector and asks the chat).
 const MAX_RESIDENCES: usize = 24;
+/// Payment proofs listed at most (the oldest first).
+const MAX_JUSTIFICATIFS: i64 = 20;
 
 pub async fn dashboard(
     State(state): State<Arc<AppState>>,
@@ -90,6 +92,24 @@ pub async fn dashboard(
         }));
     }
     body["residences"] = Value::Array(cards);
+    // Payment proofs sent by co-owners (Telegram, WhatsApp, the page), waiting for a check.
+    let mut t = state.store().tenant_read(caller.syndic_id).await?;
+    let proofs = t
+        .justificatifs_a_verifier(caller, MAX_JUSTIFICATIFS)
+        .await?;
+    t.commit().await?;
+    body["justificatifs"] = proofs
+        .iter()
+        .map(|j| {
+            json!({
+                "coproprietaire": j.coproprietaire,
+                "nom": j.nom,
+                "recu_le": j.created_at,
+                "canal": j.canal.label(),
+                "url": format!("/fichiers/{}", j.fichier_id),
+            })
+        })
+        .collect();
     Ok(Json(body))
 }
 

@@ -18,6 +18,8 @@ pub enum ServerError {
     },
     #[error("le serveur s'est arrêté sur une erreur : {0}")]
     Serve(std::io::Error),
+    #[error("canal de messagerie mal configuré : {0}")]
+    Channel(crate::channels::ChannelError),
     #[error("dossier des fichiers {path} inutilisable : {source}")]
     FilesDir {
         path: std::path::PathBuf,

@@ -10,6 +10,9 @@ mod ws;
 pub use auth::hash_password;
 pub use error::{ApiError, ServerError};
 
+use crate::channels::Relay;
+use crate::channels::telegram::{Telegram, TelegramSettings};
+use crate::channels::whatsapp::{WhatsApp, WhatsAppSettings};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
@@ -36,8 +39,13 @@ pub struct ServeConfig {
     pub cookie_secure: bool,
     /// Lifetime of a login session: `WAKIL_SESSION_HOURS` (default 12).
     pub session_hours: i32,
-    /// Largest upload: `WAKIL_UPLOAD_MAX_MB` (default 20).
+    /// Largest upload: `WAKIL_UPLOAD_MAX_MB` (default 20), also for files sent through Telegram
+    /// (whose bots cannot download more than 20 MB) and WhatsApp.
     pub max_upload_bytes: usize,
+    /// The Telegram bot (see [`crate::channels::settings_from_env`]); none by default.
+    pub telegram: Option<TelegramSettings>,
+    /// The WhatsApp webhook; none by default.
+    pub whatsapp: Option<WhatsAppSettings>,
 }
 
 impl ServeConfig {
@@ -46,7 +54,9 @@ impl ServeConfig {
             addr,
             cookie_secure: false,
             session_hours: 12,
-            max_upload_bytes: 20 * 1024 * 1024,
+            max_upload_bytes: crate::uploads::MAX_UPLOAD_BYTES,
+            telegram: None,
+            whatsapp: None,
         }
     }
 
@@ -70,7 +80,7 @@ impl ServeConfig {
 
 /// What every handler shares.
 pub struct AppState {
-    agent: Agent,
+    agent: Arc<Agent>,
     config: ServeConfig,
     attempts: auth::Attempts,
     /// Flips to `true` when the server stops: open sockets close.
@@ -96,6 +106,7 @@ pub struct Application {
     stop: watch::Sender<bool>,
     drained: mpsc::Receiver<()>,
     outbox: Option<OutboxWorker>,
+    telegram: Option<Arc<Telegram>>,
 }
 
 impl Application {
@@ -116,6 +127,20 @@ impl Application {
         let (stop, shutdown) = watch::channel(false);
         let (live, drained) = mpsc::channel(1);
         let max_upload = config.max_upload_bytes;
+        let agent = Arc::new(agent);
+        let relay = Arc::new(Relay::new(agent.clone(), max_upload, live.downgrade()));
+        let telegram = match config.telegram.clone() {
+            Some(settings) => {
+                Some(Telegram::new(settings, relay.clone()).map_err(ServerError::Channel)?)
+            }
+            None => None,
+        };
+        let whatsapp = match config.whatsapp.clone() {
+            Some(settings) => {
+                Some(WhatsApp::new(settings, relay.clone()).map_err(ServerError::Channel)?)
+            }
+            None => None,
+        };
         let state = Arc::new(AppState {
             agent,
             config,
@@ -123,7 +148,7 @@ impl Application {
             shutdown,
             live,
         });
-        let router = Router::new()
+        let mut router = Router::new()
             .route("/", get(index))
             .route("/static/app.js", get(app_js))
             .route("/static/style.css", get(style_css))
@@ -136,7 +161,14 @@ impl Application {
                 post(files::upload).layer(DefaultBodyLimit::max(max_upload + 1)),
             )
             .route("/fichiers/{id}", get(files::download))
-            .route("/ws", get(ws::upgrade))
+            .route("/ws", get(ws::upgrade));
+        if let Some(routes) = telegram.as_ref().and_then(|t| t.routes()) {
+            router = router.merge(routes);
+        }
+        if let Some(wa) = &whatsapp {
+            router = router.merge(wa.routes());
+        }
+        let router = router
             .fallback(not_found)
             .layer(axum::middleware::map_response(security_headers))
             .with_state(state);
@@ -146,6 +178,7 @@ impl Application {
             stop,
             drained,
             outbox: None,
+            telegram,
         })
     }
 
@@ -173,8 +206,10 @@ impl Application {
             stop,
             mut drained,
             outbox,
+            telegram,
         } = self;
         let outbox = outbox.map(|w| w.spawn(stop.subscribe()));
+        let telegram = telegram.map(|t| tokio::spawn(t.run(stop.subscribe())));
         axum::serve(listener, router)
             .with_graceful_shutdown(async move {
                 signal.await;
@@ -185,6 +220,9 @@ impl Application {
         // Every worker holds a sender; `recv` gives `None` once the last one is dropped.
         if tokio::time::timeout(DRAIN, drained.recv()).await.is_err() {
             tracing::warn!("some turns were still running at shutdown");
+        }
+        if let Some(task) = telegram {
+            let _ = task.await;
         }
         if let Some(task) = outbox
             && tokio::time::timeout(DRAIN, task).await.is_err()

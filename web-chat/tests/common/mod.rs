@@ -30,7 +30,16 @@ pub struct TestApp {
 
 /// The server with the fast path alone (no LLM), on a fresh demo database, dated like the demo.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(None).await
+    spawn_app_with(None, |_| {}).await
+}
+
+/// Like [`spawn_app`], with these outbound channels and the server's settings changed by
+/// `configure` (the bots: Telegram, WhatsApp).
+pub async fn spawn_app_configured(
+    envoi: EnvoiConfig,
+    configure: impl FnOnce(&mut ServeConfig),
+) -> TestApp {
+    spawn_app_with(Some((envoi, None)), configure).await
 }
 
 /// Like [`spawn_app`], with these outbound channels and the outbox worker the function makes
@@ -39,12 +48,15 @@ pub async fn spawn_app_with_outbox(
     envoi: EnvoiConfig,
     worker: impl FnOnce(Store) -> OutboxWorker + 'static,
 ) -> TestApp {
-    spawn_app_with(Some((envoi, Box::new(worker)))).await
+    spawn_app_with(Some((envoi, Some(Box::new(worker)))), |_| {}).await
 }
 
-type Outbox = (EnvoiConfig, Box<dyn FnOnce(Store) -> OutboxWorker>);
+type Outbox = (EnvoiConfig, Option<Box<dyn FnOnce(Store) -> OutboxWorker>>);
 
-async fn spawn_app_with(outbox: Option<Outbox>) -> TestApp {
+async fn spawn_app_with(
+    outbox: Option<Outbox>,
+    configure: impl FnOnce(&mut ServeConfig),
+) -> TestApp {
     let db = fresh(Template::Demo).await;
     let files_dir = std::env::temp_dir().join(format!("wakil-files-{}", db.name));
     let mut ctx = ToolContext::new(
@@ -56,9 +68,10 @@ async fn spawn_app_with(outbox: Option<Outbox>) -> TestApp {
         ctx.envoi = envoi.clone();
     }
     let agent = Agent::new(ctx.clone(), None, AgentConfig::default());
-    let config = ServeConfig::new("127.0.0.1:0".parse().unwrap());
+    let mut config = ServeConfig::new("127.0.0.1:0".parse().unwrap());
+    configure(&mut config);
     let mut app = Application::build(agent, config).await.unwrap();
-    if let Some((_, worker)) = outbox {
+    if let Some((_, Some(worker))) = outbox {
         app = app.with_outbox(worker(db.store.clone()));
     }
     let url = format!("http://{}", app.local_addr().unwrap());
