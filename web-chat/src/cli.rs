@@ -370,7 +370,7 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
                 let residence = u.residence.map(|r| format!(", {r}")).unwrap_or_default();
                 out!(
                     "{:<40} {:<30} {} ({}{residence})",
-                    u.email,
+                    u.email.as_deref().unwrap_or("(sans e-mail)"),
                     u.nom_complet,
                     u.syndic,
                     u.role.label()
@@ -488,6 +488,7 @@ async fn serve(
         .into_iter()
         .find(|u| {
             u.role == wakil_schema::Role::Coproprietaire
+                && u.email.is_some()
                 && seed::DEMO_SYNDICS.contains(&u.syndic.as_str())
         });
     admin.close().await;
@@ -539,7 +540,7 @@ async fn serve(
                 .unwrap_or_default();
             out!(
                 "  {:<36} {} ({}{residence})",
-                u.email,
+                u.email.as_deref().unwrap_or("(sans e-mail)"),
                 u.nom_complet,
                 u.role.label()
             );

@@ -274,7 +274,8 @@ impl Tenant {
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct UserListing {
     pub syndic: String,
-    pub email: String,
+    /// None for a co-owner without e-mail (WhatsApp only, no web login).
+    pub email: Option<String>,
     pub role: Role,
     pub nom_complet: String,
     pub residence: Option<String>,
@@ -286,7 +287,7 @@ pub async fn list_users(admin: &PgPool, include_coproprietaires: bool) -> Result
         "SELECT s.nom AS syndic, u.email, u.role, u.nom_complet, r.nom AS residence
          FROM users u JOIN syndics s ON s.id = u.syndic_id LEFT JOIN residences r ON r.id = u.residence_id
          WHERE u.actif AND ($1 OR u.role <> 'coproprietaire')
-         ORDER BY s.id, u.role, u.email",
+         ORDER BY s.id, u.role, u.email NULLS LAST, u.id",
     )
     .bind(include_coproprietaires)
     .fetch_all(admin)
