@@ -3,6 +3,7 @@
 
 mod ag;
 mod appel;
+mod canal;
 mod conversation;
 mod documents;
 mod factures;
@@ -22,6 +23,10 @@ pub use ag::{
 pub use appel::{
     AppelEmis, AppelInsertion, AvisAppel, BudgetAnnuel, EcheanceAppel, Emetteur, LotAppele,
     NouvelAppel,
+};
+pub use canal::{
+    Coordonnees, InvitationCreee, JustificatifAVerifier, NouvelleInvitation, Utilisateur,
+    jeton_sha256, normaliser_jeton,
 };
 pub use conversation::{AuditEntry, Claim, PendingAction, StoredMessage};
 pub use documents::{EnteteDocument, NouveauDocument};
@@ -68,6 +73,12 @@ pub enum StoreError {
     Migrate(MigrateError),
     #[error("configuration de la base invalide : {0}")]
     Config(String),
+    /// An invitation token whose hash another invitation has: draw another token.
+    #[error("ce jeton d'invitation est déjà attribué : tirez-en un autre")]
+    JetonDejaAttribue,
+    /// A request the store refuses whoever asks (not a database failure).
+    #[error("opération refusée : {0}")]
+    Refus(&'static str),
 }
 
 impl From<sqlx::Error> for StoreError {
