@@ -96,16 +96,23 @@ const NO_FIGURE: &str = "Je ne peux pas donner ce chiffre : il ne provient d'auc
 /// Tools that take a résidence, to which the channel's selected résidence applies.
 const RESIDENCE_TOOLS: [&str; 3] = ["query_impayes", "rapport_financier", "list_factures"];
 
-/// The answer to a file received with a message.
+/// The answer to a file received with a message: for staff, a stored file; for a co-owner, a
+/// payment proof sent to the syndic (recorded by `handle`).
 fn received(caller: &Caller, file: &Attachment) -> String {
-    let what = format!("Fichier reçu : « {} » ({}).", file.nom, taille(file.taille));
     if caller.role.is_staff() {
         format!(
-            "{what} La lecture automatique des factures n'est pas encore disponible : le fichier est conservé, \
-             accessible par le lien ci-dessus."
+            "Fichier reçu : « {} » ({}). La lecture automatique des factures n'est pas encore disponible : \
+             le fichier est conservé, accessible par le lien ci-dessus.",
+            file.nom,
+            taille(file.taille)
         )
     } else {
-        format!("{what} Il est conservé dans votre dossier.")
+        format!(
+            "Justificatif reçu : « {} » ({}). Il est transmis à votre syndic pour vérification ; votre \
+             solde sera mis à jour une fois le paiement vérifié.",
+            file.nom,
+            taille(file.taille)
+        )
     }
 }
 
@@ -288,6 +295,12 @@ impl Agent {
             attached.as_ref(),
         )
         .await?;
+        // A co-owner's file is a payment proof for the staff to check, recorded with the message.
+        if caller.coproprietaire_id.is_some() {
+            for file in &inbound.attachments {
+                t.add_justificatif(caller, file.id).await?;
+            }
+        }
         let waiting = t.waiting_action(caller, conversation).await?;
         t.commit().await?;
 

@@ -804,3 +804,79 @@ async fn a_confirmed_payment_reversal_is_audited() {
         1
     );
 }
+
+/// A file a co-owner sends is a payment proof for the staff to check: recorded once with the
+/// message, and the answer says so; a staff member's file is not a proof.
+#[tokio::test]
+async fn a_co_owner_upload_is_a_payment_proof_for_the_staff() {
+    let h = harness(vec![]).await;
+    let mut owner = h.caller(MERNISSI).await;
+    owner.canal = Canal::Whatsapp;
+    let staff = h.caller(GESTIONNAIRE).await;
+    let mut files = Vec::new();
+    for (who, nom) in [(&owner, "virement octobre.jpg"), (&staff, "facture.jpg")] {
+        let id = uuid::Uuid::new_v4();
+        let mut t = h.db.store.tenant(who.syndic_id).await.unwrap();
+        t.add_fichier(
+            who,
+            &wakil_schema::store::NouveauFichier {
+                id,
+                nom,
+                mime: "image/jpeg",
+                taille: 48_213,
+                contenu_sha256: &"cd".repeat(32),
+            },
+        )
+        .await
+        .unwrap();
+        t.commit().await.unwrap();
+        files.push(wakil_tools::Attachment {
+            id,
+            nom: nom.into(),
+            mime: "image/jpeg".into(),
+            taille: 48_213,
+        });
+    }
+    let send = |caller: &Caller, file: &wakil_tools::Attachment| {
+        let mut inbound = Inbound::text(caller.clone(), "", None);
+        inbound.attachments = vec![file.clone()];
+        inbound
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    h.agent.handle(send(&owner, &files[0]), &tx).await.unwrap();
+    drop(tx);
+    let mut events = Vec::new();
+    while let Some(e) = rx.recv().await {
+        events.push(e);
+    }
+    assert_eq!(
+        text_of(&events),
+        "Justificatif reçu : « virement octobre.jpg » (48 Ko). Il est transmis à votre syndic pour \
+         vérification ; votre solde sera mis à jour une fois le paiement vérifié."
+    );
+    let proofs: Vec<(i64, uuid::Uuid, Canal, String)> = sqlx::query_as(
+        "SELECT j.coproprietaire_id, j.fichier_id, j.canal, j.statut FROM justificatifs j",
+    )
+    .fetch_all(&h.db.admin)
+    .await
+    .unwrap();
+    assert_eq!(
+        proofs,
+        vec![(
+            owner.coproprietaire_id.unwrap(),
+            files[0].id,
+            Canal::Whatsapp,
+            "a_verifier".to_string()
+        )]
+    );
+    // The same file sent again is the same proof; a staff member's file is none.
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    h.agent.handle(send(&owner, &files[0]), &tx).await.unwrap();
+    h.agent.handle(send(&staff, &files[1]), &tx).await.unwrap();
+    assert_eq!(h.count("SELECT count(*) FROM justificatifs").await, 1);
+    let mut t = h.db.store.tenant_read(staff.syndic_id).await.unwrap();
+    let list = t.justificatifs_a_verifier(&staff, 10).await.unwrap();
+    t.commit().await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].nom, "virement octobre.jpg");
+}

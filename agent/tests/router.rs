@@ -586,3 +586,85 @@ async fn a_co_owner_asking_for_a_residences_debtors_goes_to_the_tools_refusal() 
         "{r:?}"
     );
 }
+
+/// Invitations: the co-owner's canonical name when the names lookup finds them, a staff
+/// member's name or e-mail as typed, the number when one is given; the channel asked for when
+/// missing; a co-owner's request goes to the LLM.
+#[tokio::test]
+async fn invitations_to_telegram_or_whatsapp() {
+    let db = fresh(Template::Demo).await;
+    let g = caller(&db, "gestionnaire@atlas-syndic.ma").await;
+    let cases: Vec<(&str, Route)> =
+        vec![
+        (
+            "inviter M. Alami sur Telegram",
+            call("inviter", json!({"personne": "Driss Alami", "canal": "telegram"})),
+        ),
+        (
+            "invitation WhatsApp pour Khadija Lahlou",
+            call("inviter", json!({"personne": "Khadija Lahlou", "canal": "whatsapp"})),
+        ),
+        (
+            "envoie une invitation telegram à hassan benjeloun",
+            call("inviter", json!({"personne": "Hassan Benjelloun", "canal": "telegram"})),
+        ),
+        (
+            "3ti invitation telegram l Omar Lahlou",
+            call("inviter", json!({"personne": "Omar Lahlou", "canal": "telegram"})),
+        ),
+        (
+            "lien Telegram pour Salma Bennis",
+            call("inviter", json!({"personne": "Salma Bennis", "canal": "telegram"})),
+        ),
+        (
+            "lien Telegram pour Karim Benjelloun",
+            call("inviter", json!({"personne": "Karim Benjelloun", "canal": "telegram"})),
+        ),
+        (
+            "invite comptable@atlas-syndic.ma sur WhatsApp au 06 12 34 56 78",
+            call(
+                "inviter",
+                json!({
+                    "personne": "comptable@atlas-syndic.ma",
+                    "canal": "whatsapp",
+                    "telephone": "06 12 34 56 78"
+                }),
+            ),
+        ),
+        (
+            "inviter Mme Hanane Idrissi",
+            Route::Ask(
+                "Sur quel canal faut-il inviter Hanane Idrissi : Telegram ou WhatsApp ?".into(),
+            ),
+        ),
+        (
+            "envoie une invitation WhatsApp",
+            Route::Ask(
+                "Qui faut-il inviter sur WhatsApp ? Indiquez le nom du copropriétaire, ou le nom \
+                 ou l'e-mail du membre de l'équipe."
+                    .into(),
+            ),
+        ),
+        ("le lien WhatsApp ne marche pas", Route::Llm),
+    ];
+    for (text, expected) in cases {
+        let r = route(&db.store, &g, DEMO_TODAY, text, None).await.unwrap();
+        assert_eq!(r.route, expected, "{text}");
+        assert_eq!(r.intent, Some(Intent::Invitation), "{text}");
+    }
+    // Several Idrissi: the words go to the tool, which lists them.
+    let r = routed(&db, &g, "inviter Mme Idrissi sur Telegram", None).await;
+    assert_eq!(
+        r,
+        call(
+            "inviter",
+            json!({"personne": "Idrissi", "canal": "telegram"})
+        )
+    );
+    // A co-owner's request is not routed (nobody is looked up for them).
+    let c = caller(&db, "anas.mernissi@gmail.com").await;
+    assert_eq!(
+        routed(&db, &c, "inviter M. Alami sur Telegram", None).await,
+        Route::Llm
+    );
+}

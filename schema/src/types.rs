@@ -144,6 +144,12 @@ impl Clock {
     }
 }
 
+/// A moment as the clocks of Morocco show it (Africa/Casablanca).
+pub fn heure_locale(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+    t.with_timezone(&chrono_tz::Africa::Casablanca)
+        .naive_local()
+}
+
 pg_enum!(
     /// Who wrote a stored message of a conversation.
     MessageRole as "role_message" {

@@ -40,7 +40,7 @@ fn tool_names() -> String {
 }
 
 fn feminine(what: &str) -> bool {
-    matches!(what, "résidence" | "facture" | "année")
+    matches!(what, "résidence" | "facture" | "année" | "personne")
 }
 
 fn not_found(what: &str, query: &str, suggestions: &[String]) -> String {

@@ -17,6 +17,7 @@ pub mod annulation;
 pub mod appel;
 pub mod factures;
 pub mod impayes;
+pub mod invitation;
 pub mod paiement;
 pub mod periode;
 pub mod rapport;
@@ -79,11 +80,14 @@ pub struct Limits {
     /// Days during which a co-owner is not reminded again unless forced
     /// (`WAKIL_RELANCE_DELAI_JOURS`).
     pub relance_delai_jours: u32,
+    /// Days an invitation to Telegram or WhatsApp stays valid (`WAKIL_INVITATION_JOURS`).
+    pub invitation_jours: u32,
 }
 
 impl Limits {
     /// `WAKIL_PAIEMENT_MAX` and `WAKIL_APPEL_MAX` (MAD, positive decimals),
-    /// `WAKIL_RELANCE_DELAI_JOURS` (days, at most 365), else the defaults.
+    /// `WAKIL_RELANCE_DELAI_JOURS` (days, at most 365), `WAKIL_INVITATION_JOURS` (days, 1 to 90),
+    /// else the defaults.
     pub fn from_env() -> Self {
         let defaults = Limits::default();
         Limits {
@@ -94,6 +98,11 @@ impl Limits {
                 .and_then(|v| v.trim().parse::<u32>().ok())
                 .filter(|j| *j <= 365)
                 .unwrap_or(defaults.relance_delai_jours),
+            invitation_jours: std::env::var("WAKIL_INVITATION_JOURS")
+                .ok()
+                .and_then(|v| v.trim().parse::<u32>().ok())
+                .filter(|j| (1..=90).contains(j))
+                .unwrap_or(defaults.invitation_jours),
         }
     }
 }
@@ -117,6 +126,7 @@ impl Default for Limits {
             paiement_max: rust_decimal::Decimal::from(1_000_000),
             appel_max: rust_decimal::Decimal::from(10_000_000),
             relance_delai_jours: 7,
+            invitation_jours: 7,
         }
     }
 }
@@ -406,6 +416,7 @@ pub fn catalog() -> Vec<ToolSpec> {
         ToolSpec::write::<relance::SendRelance>(),
         ToolSpec::write::<annulation::AnnulerPaiement>(),
         ToolSpec::write::<appel::AppelDeFonds>(),
+        ToolSpec::write::<invitation::Inviter>(),
         ToolSpec::read::<ag::ConsulterAg>(),
         ToolSpec::write::<ag::PlanifierAg>(),
         ToolSpec::write::<ag::AjouterPointOrdreDuJour>(),

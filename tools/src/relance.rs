@@ -1184,12 +1184,14 @@ mod tests {
             telegram: telegram.then(|| TelegramConfig {
                 api_url: "http://127.0.0.1:1".into(),
                 token: "t".into(),
+                bot_username: None,
             }),
             whatsapp: whatsapp.map(|modele| WhatsAppConfig {
                 api_url: "http://127.0.0.1:1".into(),
                 phone_number_id: "1".into(),
                 token: "t".into(),
                 modele_relance: modele.map(str::to_string),
+                numero: None,
             }),
             email: email.then(|| SmtpConfig {
                 url: "smtp://127.0.0.1:1".into(),

@@ -29,6 +29,7 @@ fn telegram(api: &FakeApi) -> EnvoiConfig {
         telegram: Some(TelegramConfig {
             api_url: api.url.clone(),
             token: TOKEN.into(),
+            bot_username: None,
         }),
         ..EnvoiConfig::default()
     }
@@ -278,6 +279,7 @@ async fn whatsapp_sends_free_text_inside_the_24_hour_window_and_the_template_out
             phone_number_id: "1055".into(),
             token: "EAAB-test".into(),
             modele_relance: Some("relance_impaye".into()),
+            numero: None,
         }),
         ..EnvoiConfig::default()
     };

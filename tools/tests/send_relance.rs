@@ -31,12 +31,14 @@ fn canaux(telegram: bool, whatsapp: Option<Option<&str>>, email: bool) -> EnvoiC
         telegram: telegram.then(|| TelegramConfig {
             api_url: "http://127.0.0.1:9".into(),
             token: "123:abc".into(),
+            bot_username: None,
         }),
         whatsapp: whatsapp.map(|modele| WhatsAppConfig {
             api_url: "http://127.0.0.1:9".into(),
             phone_number_id: "1055".into(),
             token: "EAAB".into(),
             modele_relance: modele.map(str::to_string),
+            numero: None,
         }),
         email: email.then(|| SmtpConfig {
             url: "smtp://127.0.0.1:9".into(),

@@ -152,7 +152,10 @@ pub async fn run(data_dir: &Path, opts: Options) -> Result<()> {
         let ctx = ToolContext::new(db.store(2).await?, Clock::Fixed(DEMO_DATE), files);
         let caller = ctx
             .store
-            .caller_by_email(&gestionnaire.email, Canal::Cli)
+            .caller_by_email(
+                gestionnaire.email.as_deref().unwrap_or_default(),
+                Canal::Cli,
+            )
             .await?
             .context("gestionnaire de la démo")?;
         let bench = Bench {

@@ -32,18 +32,27 @@ struct Session {
 pub async fn run(client: Client, users: Vec<UserListing>, opts: Options) -> Result<()> {
     anyhow::ensure!(!users.is_empty(), "aucun utilisateur pour la charge");
     anyhow::ensure!(opts.sessions > 0, "--sessions doit être au moins 1");
+    // Users without an e-mail (WhatsApp-only co-owners) cannot log in on the web.
+    let users: Vec<(UserListing, String)> = users
+        .into_iter()
+        .filter_map(|u| u.email.clone().map(|e| (u, e)))
+        .collect();
+    anyhow::ensure!(
+        !users.is_empty(),
+        "aucun utilisateur avec e-mail pour la charge"
+    );
     let count = users.len().min(opts.sessions);
-    let users: Vec<UserListing> = users.into_iter().take(count).collect();
+    let users: Vec<(UserListing, String)> = users.into_iter().take(count).collect();
 
     // One login per user (Argon2 is deliberately slow; sessions share them as tabs would).
     let started = Instant::now();
     let gate = Arc::new(Semaphore::new(opts.connect_concurrency.max(1)));
     let mut logins = Vec::new();
-    for u in &users {
+    for (_, email) in &users {
         let (client, gate, email, password) = (
             client.clone(),
             gate.clone(),
-            u.email.clone(),
+            email.clone(),
             opts.password.clone(),
         );
         logins.push(tokio::spawn(async move {
@@ -52,10 +61,10 @@ pub async fn run(client: Client, users: Vec<UserListing>, opts: Options) -> Resu
         }));
     }
     let mut cookies = Vec::new();
-    for (u, login) in users.iter().zip(logins) {
+    for ((u, email), login) in users.iter().zip(logins) {
         let cookie = login
             .await?
-            .with_context(|| format!("connexion de {} (mot de passe : --password)", u.email))?;
+            .with_context(|| format!("connexion de {email} (mot de passe : --password)"))?;
         cookies.push((cookie, u.role));
     }
     let login_s = started.elapsed().as_secs_f64();

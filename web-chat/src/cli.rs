@@ -133,6 +133,22 @@ enum Command {
         #[arg(long, value_name = "ID")]
         relancer: Option<i64>,
     },
+    /// Invite someone to use Wakil on Telegram or WhatsApp: the `inviter` tool, planned and run
+    /// at once (running the command is the confirmation); prints the link or the code to give.
+    Invite {
+        /// The person: a co-owner's name, or a staff member's name or e-mail.
+        #[arg(required = true)]
+        personne: Vec<String>,
+        /// E-mail of the staff member (admin or gestionnaire) who invites.
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_user: String,
+        /// telegram or whatsapp.
+        #[arg(long, value_parser = ["telegram", "whatsapp"])]
+        canal: String,
+        /// WhatsApp: the number to link (a co-owner's registered number otherwise).
+        #[arg(long)]
+        telephone: Option<String>,
+    },
     /// Set a user's web password (read from the standard input).
     Passwd {
         /// The user's e-mail.
@@ -370,7 +386,7 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
                 let residence = u.residence.map(|r| format!(", {r}")).unwrap_or_default();
                 out!(
                     "{:<40} {:<30} {} ({}{residence})",
-                    u.email,
+                    u.email.as_deref().unwrap_or("(sans e-mail)"),
                     u.nom_complet,
                     u.syndic,
                     u.role.label()
@@ -450,6 +466,24 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
             serve(cli, db, addr, *no_llm, *pool, FileStore::new(files_dir)).await?;
         }
         Command::Passwd { email } => passwd(db, email).await?,
+        Command::Invite {
+            personne,
+            as_user,
+            canal,
+            telephone,
+        } => {
+            let (ctx, caller) = session(cli, db, as_user).await?;
+            let outcome = invite(
+                &ctx,
+                &caller,
+                &personne.join(" "),
+                canal,
+                telephone.as_deref(),
+            )
+            .await;
+            ctx.store.close().await;
+            outcome?;
+        }
         Command::Outbox {
             statut,
             limite,
@@ -488,6 +522,7 @@ async fn serve(
         .into_iter()
         .find(|u| {
             u.role == wakil_schema::Role::Coproprietaire
+                && u.email.is_some()
                 && seed::DEMO_SYNDICS.contains(&u.syndic.as_str())
         });
     admin.close().await;
@@ -539,7 +574,7 @@ async fn serve(
                 .unwrap_or_default();
             out!(
                 "  {:<36} {} ({}{residence})",
-                u.email,
+                u.email.as_deref().unwrap_or("(sans e-mail)"),
                 u.nom_complet,
                 u.role.label()
             );
@@ -643,6 +678,47 @@ async fn shutdown_signal() {
         () = ctrl_c => {}
         () = term => {}
     }
+}
+
+/// `wakil invite`: the `inviter` tool's plan, then its execution under a fresh confirmation id.
+async fn invite(
+    ctx: &ToolContext,
+    caller: &Caller,
+    personne: &str,
+    canal: &str,
+    telephone: Option<&str>,
+) -> Result<()> {
+    let spec = wakil_tools::find("inviter").context("outil inviter")?;
+    let mut args = serde_json::json!({ "personne": personne, "canal": canal });
+    if let Some(t) = telephone {
+        args["telephone"] = serde_json::Value::String(t.to_string());
+    }
+    let plan = match spec.call(ctx, caller, args).await? {
+        Called::Pending(p) => p,
+        Called::Done(r) => anyhow::bail!(
+            "inviter aurait dû attendre une confirmation : {}",
+            r.summary
+        ),
+    };
+    let r = spec
+        .execute(ctx, caller, plan.plan, uuid::Uuid::new_v4())
+        .await
+        .inspect_err(|e| {
+            if let ToolError::Internal(detail) = e {
+                tracing::error!(%detail, "inviter failed");
+            }
+        })?;
+    out!("{}\n", r.summary);
+    if let Some(lien) = r.output["lien"].as_str() {
+        out!("Lien : {lien}");
+    }
+    if let Some(code) = r.output["code"].as_str() {
+        out!("Code : {code}");
+    }
+    if let Some(i) = r.output["instructions"].as_str() {
+        out!("\n{i}");
+    }
+    Ok(())
 }
 
 /// `wakil passwd EMAIL`: the new password from the first line of the standard input.

@@ -302,3 +302,145 @@ async fn ask_answers_on_the_fast_path_and_a_payment_waits_for_its_confirmation()
     }
     assert_eq!(count().await, before + 1);
 }
+
+async fn wakil_env(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_wakil"))
+        .args(args)
+        .env("DATABASE_URL", &db.admin_url)
+        .env("WAKIL_APP_PASSWORD", &db.app_password)
+        .env("WAKIL_TODAY", DEMO_TODAY.to_string())
+        .envs(env.iter().copied())
+        .output()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn invite_prints_a_link_that_links_the_account_once() {
+    let db = fresh(Template::Demo).await;
+    let gestionnaire = email_of(&db, "gestionnaire").await;
+    let telegram = [
+        ("TELEGRAM_BOT_TOKEN", "123:abc"),
+        ("TELEGRAM_BOT_USERNAME", "@AtlasSyndicBot"),
+    ];
+    let o = wakil_env(
+        &db,
+        &[
+            "invite",
+            "--as",
+            &gestionnaire,
+            "--canal",
+            "telegram",
+            "Anas",
+            "Mernissi",
+        ],
+        &telegram,
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.starts_with("Invitation Telegram créée pour Anas Mernissi (copropriétaire)."),
+        "{text}"
+    );
+    let lien = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Lien : "))
+        .expect("a link");
+    let code = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Code : "))
+        .expect("a code");
+    assert_eq!(lien, format!("https://t.me/AtlasSyndicBot?start={code}"));
+    assert!(
+        text.contains(
+            "Ouvrez ce lien sur le téléphone de Anas Mernissi, puis appuyez sur Démarrer"
+        ),
+        "{text}"
+    );
+    let (cree_par, confirmation): (Option<i64>, Option<uuid::Uuid>) =
+        sqlx::query_as("SELECT cree_par, confirmation_id FROM invitations")
+            .fetch_one(&db.admin)
+            .await
+            .unwrap();
+    assert!(cree_par.is_some() && confirmation.is_some());
+
+    let caller = db
+        .store
+        .redeem_invitation(wakil_schema::Canal::Telegram, code, "4242")
+        .await
+        .unwrap()
+        .expect("the code links the account");
+    assert_eq!(caller.nom, "Anas Mernissi");
+    assert!(
+        db.store
+            .redeem_invitation(wakil_schema::Canal::Telegram, code, "4243")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // WhatsApp for a staff member needs the number; a président may not invite.
+    let o = wakil(
+        &db,
+        &[
+            "invite",
+            "--as",
+            &gestionnaire,
+            "--canal",
+            "whatsapp",
+            &email_of(&db, "comptable").await,
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("Indiquez le numéro WhatsApp"),
+        "{}",
+        stderr(&o)
+    );
+    let o = wakil(
+        &db,
+        &[
+            "invite",
+            "--as",
+            &gestionnaire,
+            "--canal",
+            "whatsapp",
+            "--telephone",
+            "06 12 34 56 78",
+            &email_of(&db, "comptable").await,
+        ],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("Depuis le numéro +212 6 12 34 56 78, envoyez ce code"),
+        "{text}"
+    );
+    let president = email_of(&db, "president").await;
+    let o = wakil(
+        &db,
+        &[
+            "invite",
+            "--as",
+            &president,
+            "--canal",
+            "telegram",
+            "Anas Mernissi",
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("n'est pas accessible"),
+        "{}",
+        stderr(&o)
+    );
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM invitations")
+        .fetch_one(&db.admin)
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+}

@@ -45,6 +45,7 @@ async fn a_confirmed_reminder_is_sent_by_the_server_s_outbox_worker() {
         telegram: Some(TelegramConfig {
             api_url: "http://127.0.0.1:9".into(),
             token: "t".into(),
+            bot_username: None,
         }),
         ..EnvoiConfig::default()
     };

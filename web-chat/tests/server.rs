@@ -397,6 +397,22 @@ async fn an_uploaded_file_goes_with_a_message_and_only_its_owner_and_staff_open_
     assert_eq!(files.len(), 1, "{frames:?}");
     assert_eq!(files[0]["url"], url);
     assert_eq!(files[0]["nom"], "reçu virement.png");
+    // A co-owner's file is a payment proof for the staff to check.
+    let texts: String = of_type(&frames, "text")
+        .iter()
+        .filter_map(|f| f["text"].as_str())
+        .collect();
+    assert!(
+        texts.starts_with("Justificatif reçu : « reçu virement.png »"),
+        "{texts}"
+    );
+    let proofs: Vec<(uuid::Uuid, String)> =
+        sqlx::query_as("SELECT fichier_id, canal::text FROM justificatifs")
+            .fetch_all(&app.db.admin)
+            .await
+            .unwrap();
+    let id: uuid::Uuid = file["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(proofs, vec![(id, "web".to_string())]);
 
     // The neighbour can neither open it nor send it as theirs.
     assert_eq!(app.get(url, Some(&neighbour)).await.status(), 404);

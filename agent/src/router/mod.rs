@@ -10,6 +10,7 @@
 //! nothing itself: the tools check the caller's scope.
 
 mod entities;
+mod invitation;
 mod lexicon;
 mod names;
 mod normalize;
@@ -46,6 +47,8 @@ pub enum Intent {
     Factures,
     Relance,
     Paiement,
+    /// An invitation to Telegram or WhatsApp (recognised apart: see [`invitation`]).
+    Invitation,
 }
 
 impl Intent {
@@ -58,6 +61,7 @@ impl Intent {
             Intent::Factures => "list_factures",
             Intent::Relance => "send_relance",
             Intent::Paiement => "record_payment",
+            Intent::Invitation => "inviter",
         }
     }
 
@@ -110,6 +114,19 @@ pub async fn route(
     previous: Option<&Previous>,
 ) -> Result<Routed, StoreError> {
     let lang = detect_lang(text);
+    // Invitations have words of their own: recognised first, apart. A co-owner's request, or one
+    // the router cannot read entirely, goes to the LLM.
+    if let Some(demande) = invitation::recognise(text) {
+        let route = match demande {
+            Ok(d) if caller.role.is_staff() => invitation::route(store, caller, d).await?,
+            _ => Route::Llm,
+        };
+        return Ok(Routed {
+            route,
+            intent: Some(Intent::Invitation),
+            lang,
+        });
+    }
     let mut a = analyze(text, today, &[]);
     let staff = caller.role.is_staff();
     let (intent, weak, follow_up) = match decide(&a.f, staff, a.has_amount()) {
@@ -999,6 +1016,8 @@ fn build(
         put("residence", Value::String(r.clone()));
     }
     match intent {
+        // Recognised apart (`invitation`), never built here.
+        Intent::Invitation => return Err(Unsure),
         Intent::Impayes => {
             ensure(e.numbers.is_empty() && !a.other_dates() && e.modes.is_empty())?;
             ensure(e.references.is_empty() && f.categories.is_empty())?;

@@ -3,6 +3,7 @@
 
 mod ag;
 mod appel;
+mod canal;
 mod conversation;
 mod documents;
 mod factures;
@@ -22,6 +23,10 @@ pub use ag::{
 pub use appel::{
     AppelEmis, AppelInsertion, AvisAppel, BudgetAnnuel, EcheanceAppel, Emetteur, LotAppele,
     NouvelAppel,
+};
+pub use canal::{
+    Coordonnees, InvitationCreee, JustificatifAVerifier, NouvelleInvitation, Utilisateur,
+    jeton_sha256, normaliser_jeton,
 };
 pub use conversation::{AuditEntry, Claim, PendingAction, StoredMessage};
 pub use documents::{EnteteDocument, NouveauDocument};
@@ -68,6 +73,12 @@ pub enum StoreError {
     Migrate(MigrateError),
     #[error("configuration de la base invalide : {0}")]
     Config(String),
+    /// An invitation token whose hash another invitation has: draw another token.
+    #[error("ce jeton d'invitation est déjà attribué : tirez-en un autre")]
+    JetonDejaAttribue,
+    /// A request the store refuses whoever asks (not a database failure).
+    #[error("opération refusée : {0}")]
+    Refus(&'static str),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -274,7 +285,8 @@ impl Tenant {
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct UserListing {
     pub syndic: String,
-    pub email: String,
+    /// None for a co-owner without e-mail (WhatsApp only, no web login).
+    pub email: Option<String>,
     pub role: Role,
     pub nom_complet: String,
     pub residence: Option<String>,
@@ -286,7 +298,7 @@ pub async fn list_users(admin: &PgPool, include_coproprietaires: bool) -> Result
         "SELECT s.nom AS syndic, u.email, u.role, u.nom_complet, r.nom AS residence
          FROM users u JOIN syndics s ON s.id = u.syndic_id LEFT JOIN residences r ON r.id = u.residence_id
          WHERE u.actif AND ($1 OR u.role <> 'coproprietaire')
-         ORDER BY s.id, u.role, u.email",
+         ORDER BY s.id, u.role, u.email NULLS LAST, u.id",
     )
     .bind(include_coproprietaires)
     .fetch_all(admin)

@@ -59,7 +59,7 @@ const RESIDENCE_STOPWORDS: &[&str] = &[
 ];
 
 /// Civilités and honorifics: not part of a co-owner's identity.
-const COPRO_STOPWORDS: &[&str] = &[
+pub(super) const COPRO_STOPWORDS: &[&str] = &[
     "m", "mme", "mlle", "mr", "madame", "monsieur", "si", "lalla", "societe",
 ];
 
@@ -96,7 +96,7 @@ fn words(text: &str, stopwords: &[&str]) -> Vec<String> {
 /// Among several hits (each query word is a substring of theirs), the best: one whose words are
 /// exactly the query's, else the only one containing every query word as a whole word ("42"
 /// picks "Majorelle 42" over "Majorelle 142"); otherwise the narrowest set, to ask which.
-fn pick<T: Clone>(
+pub(super) fn pick<T: Clone>(
     query: &str,
     hits: Vec<T>,
     key: impl Fn(&T) -> String,
@@ -137,7 +137,7 @@ fn pick<T: Clone>(
     Lookup::Ambiguous(hits)
 }
 
-fn suggest<T: Clone>(query: &str, all: &[T], name: impl Fn(&T) -> &str) -> Lookup<T> {
+pub(super) fn suggest<T: Clone>(query: &str, all: &[T], name: impl Fn(&T) -> &str) -> Lookup<T> {
     Lookup::NotFound(
         closest(query, all, name, FUZZY_THRESHOLD, SUGGESTIONS)
             .into_iter()

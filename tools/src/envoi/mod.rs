@@ -148,6 +148,9 @@ pub struct TelegramConfig {
     pub api_url: String,
     /// `TELEGRAM_BOT_TOKEN`.
     pub token: String,
+    /// `TELEGRAM_BOT_USERNAME` without its leading '@' ("AtlasSyndicBot"): invitation links
+    /// `https://t.me/<bot>?start=<token>`.
+    pub bot_username: Option<String>,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -160,6 +163,9 @@ pub struct WhatsAppConfig {
     pub token: String,
     /// `WHATSAPP_TEMPLATE_RELANCE`: the approved template sent outside the 24-hour window.
     pub modele_relance: Option<String>,
+    /// `WHATSAPP_NUMERO`: the business number, international, digits only ("212522123456"):
+    /// invitation links `https://wa.me/<number>?text=<code>`.
+    pub numero: Option<String>,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -175,9 +181,10 @@ pub const TELEGRAM_API_URL: &str = "https://api.telegram.org";
 pub const WHATSAPP_API_URL: &str = "https://graph.facebook.com/v21.0";
 
 impl EnvoiConfig {
-    /// `TELEGRAM_BOT_TOKEN` (+ `TELEGRAM_API_URL`); `WHATSAPP_TOKEN` and `WHATSAPP_PHONE_NUMBER_ID`
-    /// (+ `WHATSAPP_API_URL`, `WHATSAPP_TEMPLATE_RELANCE`); `SMTP_URL` and `SMTP_FROM`. A channel
-    /// whose settings are missing, or invalid (logged), is left out.
+    /// `TELEGRAM_BOT_TOKEN` (+ `TELEGRAM_API_URL`, `TELEGRAM_BOT_USERNAME`); `WHATSAPP_TOKEN` and
+    /// `WHATSAPP_PHONE_NUMBER_ID` (+ `WHATSAPP_API_URL`, `WHATSAPP_TEMPLATE_RELANCE`,
+    /// `WHATSAPP_NUMERO`); `SMTP_URL` and `SMTP_FROM`. A channel whose settings are missing, or
+    /// invalid (logged), is left out; an unreadable optional setting is left out (logged).
     pub fn from_env() -> Self {
         Self::from_vars(|k| {
             std::env::var(k)
@@ -191,6 +198,7 @@ impl EnvoiConfig {
         let telegram = var("TELEGRAM_BOT_TOKEN").map(|token| TelegramConfig {
             api_url: var("TELEGRAM_API_URL").unwrap_or_else(|| TELEGRAM_API_URL.into()),
             token,
+            bot_username: var("TELEGRAM_BOT_USERNAME").and_then(|u| bot_username(&u)),
         });
         let whatsapp = match (var("WHATSAPP_TOKEN"), var("WHATSAPP_PHONE_NUMBER_ID")) {
             (Some(token), Some(phone_number_id)) => Some(WhatsAppConfig {
@@ -198,6 +206,7 @@ impl EnvoiConfig {
                 phone_number_id,
                 token,
                 modele_relance: var("WHATSAPP_TEMPLATE_RELANCE"),
+                numero: var("WHATSAPP_NUMERO").and_then(|n| numero_whatsapp(&n)),
             }),
             (None, None) => None,
             _ => {
@@ -240,6 +249,34 @@ impl EnvoiConfig {
             Canal::Web | Canal::Cli => false,
         }
     }
+}
+
+/// A Telegram bot's username as `t.me` links take it: without '@', 5 to 32 letters, digits or
+/// '_'.
+fn bot_username(value: &str) -> Option<String> {
+    let u = value.trim().trim_start_matches('@');
+    let ok =
+        (5..=32).contains(&u.len()) && u.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ok {
+        tracing::error!("TELEGRAM_BOT_USERNAME illisible (« {value} ») : ignoré");
+    }
+    ok.then(|| u.to_string())
+}
+
+/// The business number as `wa.me` links take it: international, digits only ("+212 522-12 34 56"
+/// gives "212522123456").
+fn numero_whatsapp(value: &str) -> Option<String> {
+    let digits: String = value
+        .trim()
+        .trim_start_matches('+')
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        .collect();
+    let ok = (8..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit());
+    if !ok {
+        tracing::error!("WHATSAPP_NUMERO illisible (« {value} ») : ignoré");
+    }
+    ok.then_some(digits)
 }
 
 /// Tokens and passwords are never printed.
@@ -338,6 +375,8 @@ mod tests {
             ("WHATSAPP_TOKEN", "EAAB"),
             ("WHATSAPP_PHONE_NUMBER_ID", "1055"),
             ("WHATSAPP_TEMPLATE_RELANCE", "relance_impaye"),
+            ("TELEGRAM_BOT_USERNAME", "@AtlasSyndicBot"),
+            ("WHATSAPP_NUMERO", "+212 522-12 34 56"),
             ("SMTP_URL", "smtp://127.0.0.1:2525"),
             ("SMTP_FROM", "Atlas Syndic <relances@atlas-syndic.ma>"),
         ]);
@@ -350,14 +389,43 @@ mod tests {
             (t.api_url.as_str(), t.token.as_str()),
             (TELEGRAM_API_URL, "123:abc")
         );
+        assert_eq!(t.bot_username.as_deref(), Some("AtlasSyndicBot"));
         let w = all.whatsapp.clone().unwrap();
         assert_eq!(w.api_url, WHATSAPP_API_URL);
         assert_eq!(w.modele_relance.as_deref(), Some("relance_impaye"));
+        assert_eq!(w.numero.as_deref(), Some("212522123456"));
         // Secrets stay out of logs.
         let debug = format!("{all:?}");
         assert!(
             !debug.contains("123:abc") && !debug.contains("EAAB"),
             "{debug}"
+        );
+
+        // The optional settings stay optional, and are left out when unreadable.
+        let minimal = vars(&[
+            ("TELEGRAM_BOT_TOKEN", "123:abc"),
+            ("WHATSAPP_TOKEN", "EAAB"),
+            ("WHATSAPP_PHONE_NUMBER_ID", "1055"),
+        ]);
+        assert_eq!(minimal.telegram.unwrap().bot_username, None);
+        assert_eq!(minimal.whatsapp.unwrap().numero, None);
+        let unreadable = vars(&[
+            ("TELEGRAM_BOT_TOKEN", "123:abc"),
+            ("TELEGRAM_BOT_USERNAME", "mon bot!"),
+            ("WHATSAPP_TOKEN", "EAAB"),
+            ("WHATSAPP_PHONE_NUMBER_ID", "1055"),
+            ("WHATSAPP_NUMERO", "appelez-nous"),
+        ]);
+        assert_eq!(unreadable.telegram.unwrap().bot_username, None);
+        assert_eq!(unreadable.whatsapp.unwrap().numero, None);
+        // A username without '@' is taken as is.
+        let plain = vars(&[
+            ("TELEGRAM_BOT_TOKEN", "123:abc"),
+            ("TELEGRAM_BOT_USERNAME", "Atlas_bot"),
+        ]);
+        assert_eq!(
+            plain.telegram.unwrap().bot_username.as_deref(),
+            Some("Atlas_bot")
         );
 
         // Half a configuration, or an unreadable one, is no configuration.

@@ -194,6 +194,7 @@ mod tests {
             phone_number_id: "1055".into(),
             token: "t".into(),
             modele_relance: modele.map(str::to_string),
+            numero: None,
         })
         .unwrap()
     }
