@@ -102,7 +102,7 @@ fn received(caller: &Caller, file: &Attachment) -> String {
     if caller.role.is_staff() {
         format!(
             "Fichier reçu : « {} » ({}). La lecture automatique des factures n'est pas encore disponible : \
-             le fichier est conservé, accessible par le lien ci-dessus.",
+             le fichier est conservé dans Wakil (retrouvez-le dans le chat web).",
             file.nom,
             taille(file.taille)
         )

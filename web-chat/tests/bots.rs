@@ -159,7 +159,7 @@ async fn invite(app: &TestApp, personne: &str, canal: &str) -> String {
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sql)
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
         .fetch_one(&app.db.admin)
         .await
         .unwrap()
@@ -517,7 +517,7 @@ async fn whatsapp_verifies_signatures_links_by_code_and_handles_a_message_once()
 
     // Statuses (delivered, read) are acknowledged and ignored.
     let n = wa.sent().len();
-    let status = graph::webhook_status(PHONE_ID, &number, "wamid.FAKE1");
+    let status = graph::webhook_status(PHONE_ID, &number, "wamid.FAKE1", "delivered");
     assert_eq!(notify(&app, &status, Some(APP_SECRET)).await, 200);
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(wa.sent().len(), n);

@@ -420,6 +420,7 @@ impl Relay {
     ) -> Result<(), ChannelError> {
         m.typing(chat).await;
         let (sink, events) = mpsc::unbounded_channel();
+        let received: Vec<Uuid> = attachments.iter().map(|a| a.id).collect();
         let inbound = Inbound {
             caller: caller.clone(),
             text,
@@ -430,6 +431,10 @@ impl Relay {
         let handled = self.agent.handle(inbound, &sink).await;
         drop(sink);
         for piece in self.pieces::<M>(events, handled) {
+            // The file the user just sent is not sent back to them.
+            if matches!(&piece, Piece::File(f) if received.contains(&f.id)) {
+                continue;
+            }
             self.send_piece(m, chat, caller, piece).await?;
         }
         Ok(())

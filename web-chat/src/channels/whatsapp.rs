@@ -102,7 +102,7 @@ impl WhatsApp {
             .json(&body)
             .send()
             .await
-            .map_err(|e| network(&e))?;
+            .map_err(network)?;
         checked(response).await.map(drop)
     }
 
@@ -123,7 +123,7 @@ impl WhatsApp {
             .multipart(form)
             .send()
             .await
-            .map_err(|e| network(&e))?;
+            .map_err(network)?;
         let value = checked(response).await?;
         value["id"]
             .as_str()
@@ -132,23 +132,9 @@ impl WhatsApp {
     }
 }
 
-fn network(e: &reqwest::Error) -> ChannelError {
-    // Without the URL: it may carry a media id, never a token, but stays out of logs anyway.
-    ChannelError::api(Canal::Whatsapp, format!("réseau : {}", e.without_url_ref()))
-}
-
-trait WithoutUrl {
-    fn without_url_ref(&self) -> String;
-}
-
-impl WithoutUrl for reqwest::Error {
-    fn without_url_ref(&self) -> String {
-        let mut text = self.to_string();
-        if let Some(url) = self.url() {
-            text = text.replace(url.as_str(), "…");
-        }
-        text
-    }
+/// A network failure, without the request's URL (it stays out of the logs).
+fn network(e: reqwest::Error) -> ChannelError {
+    ChannelError::api(Canal::Whatsapp, format!("réseau : {}", e.without_url()))
 }
 
 /// The JSON of a successful answer, or the Graph API's error message.
@@ -182,7 +168,7 @@ fn signed(secret: &str, body: &[u8], signature: Option<&str>) -> bool {
 }
 
 fn hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
@@ -279,7 +265,7 @@ impl Messenger for WhatsApp {
             .bearer_auth(&self.settings.token)
             .send()
             .await
-            .map_err(|e| network(&e))?;
+            .map_err(network)?;
         let meta = checked(response).await?;
         if meta["file_size"].as_u64().is_some_and(|s| s > max as u64) {
             return Err(FetchError::TooLarge { max });
@@ -293,7 +279,7 @@ impl Messenger for WhatsApp {
             .bearer_auth(&self.settings.token)
             .send()
             .await
-            .map_err(|e| network(&e))?;
+            .map_err(network)?;
         if !response.status().is_success() {
             return Err(ChannelError::api(
                 Canal::Whatsapp,
@@ -302,7 +288,7 @@ impl Messenger for WhatsApp {
             .into());
         }
         let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| network(&e))? {
+        while let Some(chunk) = response.chunk().await.map_err(network)? {
             if bytes.len() + chunk.len() > max {
                 return Err(FetchError::TooLarge { max });
             }
