@@ -376,7 +376,30 @@ async fn files_from_staff_and_co_owners_and_documents_back() {
     )
     .await;
     assert_eq!(proofs, 1);
-    let _ = owner.email;
+    // Staff see it on the dashboard, with a link to the file.
+    let cookie = app.login(STAFF).await;
+    let board: Value = app
+        .get("/api/tableau-de-bord", Some(&cookie))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let listed = board["justificatifs"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{board}");
+    assert_eq!(listed[0]["coproprietaire"], json!(owner.nom));
+    assert_eq!(listed[0]["canal"], "Telegram");
+    let url = listed[0]["url"].as_str().unwrap();
+    let file = app.get(url, Some(&cookie)).await;
+    assert_eq!(file.status(), 200);
+    // The co-owner's own dashboard has no such list.
+    let mine = app.login(&owner.email).await;
+    let board: Value = app
+        .get("/api/tableau-de-bord", Some(&mine))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(board.get("justificatifs").is_none(), "{board}");
 }
 
 #[tokio::test]

@@ -174,6 +174,27 @@ impl Telegram {
         self.relay.dispatch(self, incoming);
     }
 
+    /// An HTML message, with an inline keyboard or none.
+    async fn send_html(
+        &self,
+        chat: ChatId,
+        text: &str,
+        keyboard: Option<InlineKeyboardMarkup>,
+    ) -> Result<(), ChannelError> {
+        let mut request = self
+            .bot
+            .send_message(chat, text)
+            .parse_mode(ParseMode::Html);
+        if let Some(keyboard) = keyboard {
+            request = request.reply_markup(keyboard);
+        }
+        request
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| ChannelError::api(Canal::Telegram, e))
+    }
+
     fn keyboard(action: Uuid) -> InlineKeyboardMarkup {
         InlineKeyboardMarkup::new([[
             InlineKeyboardButton::callback("✅ Confirmer", decision_data(action, true)),
@@ -269,13 +290,14 @@ fn translate(
 /// `/start` and its deep-link payload (`/start abc123` → `Some(Some("abc123"))`).
 fn start_payload(text: &str) -> Option<Option<String>> {
     let rest = text.trim().strip_prefix("/start")?;
-    let rest = rest.strip_prefix("@").map_or(rest, |r| {
-        r.split_once(char::is_whitespace).map_or("", |(_, p)| p)
-    });
-    if !(rest.is_empty() || rest.starts_with(char::is_whitespace)) {
+    let payload = if let Some(mention) = rest.strip_prefix('@') {
+        mention.split_once(char::is_whitespace).map_or("", |(_, p)| p)
+    } else if rest.is_empty() || rest.starts_with(char::is_whitespace) {
+        rest
+    } else {
         return None;
-    }
-    let payload = rest.trim();
+    };
+    let payload = payload.trim();
     Some((!payload.is_empty()).then(|| payload.to_string()))
 }
 
@@ -307,13 +329,7 @@ impl Messenger for Telegram {
     type Origin = ConfirmationMessage;
 
     async fn send_text(&self, chat: &ChatId, text: &str) -> Result<(), ChannelError> {
-        self.bot
-            .send_message(*chat, text)
-            .parse_mode(ParseMode::Html)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| ChannelError::api(Canal::Telegram, e))
+        self.send_html(*chat, text, None).await
     }
 
     async fn send_confirmation(
@@ -322,14 +338,8 @@ impl Messenger for Telegram {
         text: &str,
         action: Uuid,
     ) -> Result<(), ChannelError> {
-        self.bot
-            .send_message(*chat, text)
-            .parse_mode(ParseMode::Html)
-            .reply_markup(Telegram::keyboard(action))
-            .send()
+        self.send_html(*chat, text, Some(Telegram::keyboard(action)))
             .await
-            .map(drop)
-            .map_err(|e| ChannelError::api(Canal::Telegram, e))
     }
 
     async fn send_file(
