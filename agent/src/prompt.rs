@@ -190,6 +190,7 @@ pub fn activity_label(tool: &str) -> String {
         | "enregistrer_votes" => "Préparation de la saisie de l'AG…".into(),
         "generate_convocation" => "Préparation de la convocation…".into(),
         "generate_pv" => "Préparation du procès-verbal…".into(),
+        "inviter" => "Préparation de l'invitation…".into(),
         other => format!("Outil {other}…"),
     }
 }
