@@ -291,7 +291,9 @@ fn translate(
 fn start_payload(text: &str) -> Option<Option<String>> {
     let rest = text.trim().strip_prefix("/start")?;
     let payload = if let Some(mention) = rest.strip_prefix('@') {
-        mention.split_once(char::is_whitespace).map_or("", |(_, p)| p)
+        mention
+            .split_once(char::is_whitespace)
+            .map_or("", |(_, p)| p)
     } else if rest.is_empty() || rest.starts_with(char::is_whitespace) {
         rest
     } else {
