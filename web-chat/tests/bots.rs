@@ -136,18 +136,12 @@ async fn balance(app: &TestApp, coproprietaire_id: i64) -> String {
     format::montant(solde)
 }
 
-/// An invitation created by the gestionnaire through the `inviter` tool, confirmed: its code.
-async fn invite(app: &TestApp, personne: &str, canal: &str) -> String {
+/// An invitation created by the gestionnaire through the `inviter` tool with these arguments,
+/// confirmed: its code.
+async fn invite_with(app: &TestApp, args: Value) -> String {
     let staff: Caller = app.caller(STAFF).await;
     let spec = wakil_tools::find("inviter").unwrap();
-    let called = spec
-        .call(
-            &app.ctx,
-            &staff,
-            json!({ "personne": personne, "canal": canal }),
-        )
-        .await
-        .unwrap();
+    let called = spec.call(&app.ctx, &staff, args).await.unwrap();
     let wakil_tools::Called::Pending(plan) = called else {
         panic!("inviter is a confirmed write")
     };
@@ -156,6 +150,10 @@ async fn invite(app: &TestApp, personne: &str, canal: &str) -> String {
         .await
         .unwrap();
     done.output["code"].as_str().unwrap().to_string()
+}
+
+async fn invite(app: &TestApp, personne: &str, canal: &str) -> String {
+    invite_with(app, json!({ "personne": personne, "canal": canal })).await
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
@@ -553,24 +551,11 @@ async fn whatsapp_staff_confirm_with_a_reply_button_once_and_send_a_document() {
     let app = with_whatsapp(&wa).await;
     let number = "212661000001";
     // The gestionnaire's number is linked through an invitation with the number given.
-    let staff: Caller = app.caller(STAFF).await;
-    let spec = wakil_tools::find("inviter").unwrap();
-    let wakil_tools::Called::Pending(plan) = spec
-        .call(
-            &app.ctx,
-            &staff,
-            json!({ "personne": STAFF, "canal": "whatsapp", "telephone": "+212 661 00 00 01" }),
-        )
-        .await
-        .unwrap()
-    else {
-        panic!("a confirmed write")
-    };
-    let done = spec
-        .execute(&app.ctx, &staff, plan.plan, uuid::Uuid::new_v4())
-        .await
-        .unwrap();
-    let code = done.output["code"].as_str().unwrap().to_string();
+    let code = invite_with(
+        &app,
+        json!({ "personne": STAFF, "canal": "whatsapp", "telephone": "+212 661 00 00 01" }),
+    )
+    .await;
     let texts = || wa.texts_to(number);
     let link = graph::webhook_text(PHONE_ID, number, "wamid.S1", &code);
     assert_eq!(notify(&app, &link, Some(APP_SECRET)).await, 200);

@@ -498,17 +498,21 @@ enum Shortcut {
     Ask(String),
 }
 
-fn shortcut(caller: &Caller, text: &str) -> Shortcut {
-    let text = text.trim();
-    let Some(command) = text.strip_prefix('/') else {
-        return Shortcut::Ask(text.to_string());
-    };
-    let (name, rest) = command
+/// A `/command` as typed: its name in lower case, without a `@bot` mention ("/solde@wakil_bot"),
+/// and the rest of the message, trimmed.
+pub fn command(text: &str) -> Option<(String, &str)> {
+    let command = text.trim().strip_prefix('/')?;
+    let (head, rest) = command
         .split_once(char::is_whitespace)
         .unwrap_or((command, ""));
-    // "/solde@wakil_bot" in a group-style mention.
-    let name = name.split('@').next().unwrap_or_default().to_lowercase();
-    let rest = rest.trim();
+    let name = head.split('@').next().unwrap_or_default().to_lowercase();
+    Some((name, rest.trim()))
+}
+
+fn shortcut(caller: &Caller, text: &str) -> Shortcut {
+    let Some((name, rest)) = command(text) else {
+        return Shortcut::Ask(text.trim().to_string());
+    };
     let owner = caller.role == Role::Coproprietaire;
     match name.as_str() {
         "aide" | "help" | "start" => Shortcut::Reply(help(caller)),

@@ -4,7 +4,7 @@
 //! to show the outcome; documents are sent as files. Only private chats are served.
 
 use super::{
-    ChannelError, FetchError, Incoming, Markup, Messenger, Relay, What, decision_data,
+    ChannelError, FetchError, Incoming, Markup, Messenger, Relay, What, command, decision_data,
     parse_decision,
 };
 use axum::Router;
@@ -289,18 +289,8 @@ fn translate(
 
 /// `/start` and its deep-link payload (`/start abc123` → `Some(Some("abc123"))`).
 fn start_payload(text: &str) -> Option<Option<String>> {
-    let rest = text.trim().strip_prefix("/start")?;
-    let payload = if let Some(mention) = rest.strip_prefix('@') {
-        mention
-            .split_once(char::is_whitespace)
-            .map_or("", |(_, p)| p)
-    } else if rest.is_empty() || rest.starts_with(char::is_whitespace) {
-        rest
-    } else {
-        return None;
-    };
-    let payload = payload.trim();
-    Some((!payload.is_empty()).then(|| payload.to_string()))
+    let (name, payload) = command(text)?;
+    (name == "start").then(|| (!payload.is_empty()).then(|| payload.to_string()))
 }
 
 fn html_escape(s: &str) -> String {
