@@ -115,3 +115,73 @@ mod tests {
         assert!(FIELDS.iter().all(|f| *f != "inconnu"));
     }
 }
+
+/// A supplier of the syndic's list, to recognise on an invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownSupplier {
+    pub id: i64,
+    pub nom: String,
+    /// 15 digits.
+    pub ice: Option<String>,
+    /// One of [`CATEGORIES`]: the supplier's usual category.
+    pub categorie: String,
+}
+
+/// A résidence of the syndic, to recognise from an invoice's address or reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownResidence {
+    pub id: i64,
+    pub nom: String,
+    pub adresse: String,
+    pub ville: String,
+    /// Contract, meter or client references that suppliers print for this résidence.
+    pub references: Vec<String>,
+}
+
+/// What the syndic already knows: the only suppliers and résidences an extraction can match.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Directory {
+    pub suppliers: Vec<KnownSupplier>,
+    pub residences: Vec<KnownResidence>,
+}
+
+/// Where a field's value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// The deterministic parser, from the text (text layer or OCR).
+    Texte,
+    /// A QR code printed on the invoice.
+    Qr,
+    /// The language model's structured extraction alone.
+    Modele,
+    /// The parser and the model agree.
+    Accord,
+    /// The syndic's list (a category inferred from the matched supplier, say).
+    Annuaire,
+}
+
+/// One field as read: its confidence (0 to 1) and where it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Confidence {
+    pub score: f32,
+    pub origin: Origin,
+}
+
+/// Below this, a field is shown as doubtful and asked about before validation.
+pub const DOUBTFUL_BELOW: f32 = 0.8;
+
+/// The outcome of reading one invoice's text.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Extraction {
+    pub values: InvoiceData,
+    /// Per field of [`FIELDS`] that has a value.
+    pub confidences: std::collections::BTreeMap<String, Confidence>,
+    /// The supplier and the résidence of the [`Directory`] that were recognised.
+    pub fournisseur_id: Option<i64>,
+    pub residence_id: Option<i64>,
+    /// False when the text is not an invoice (no amount, no invoice wording): nothing to draft.
+    pub is_invoice: bool,
+    /// French remarks for the user ("HT + TVA ≠ TTC : écart de 0,10", "ICE illisible").
+    pub notes: Vec<String>,
+}

@@ -7,4 +7,7 @@
 
 mod data;
 
-pub use data::{CATEGORIES, FIELDS, InvoiceData};
+pub use data::{
+    CATEGORIES, Confidence, DOUBTFUL_BELOW, Directory, Extraction, FIELDS, InvoiceData,
+    KnownResidence, KnownSupplier, Origin,
+};
