@@ -5,9 +5,22 @@
 //! lives in `wakil-ocr`, the SQL (the syndic's suppliers and résidences, duplicates, the draft) in
 //! `wakil-tools`, the model call in the tool. The same text always gives the same fields.
 
+mod amounts;
+mod category;
 mod data;
+mod date;
+mod extract;
+mod labels;
+mod matching;
+mod number;
+mod qr;
+mod reading;
+mod text;
 
 pub use data::{
     CATEGORIES, Confidence, DOUBTFUL_BELOW, Directory, Extraction, FIELDS, InvoiceData,
     KnownResidence, KnownSupplier, Origin,
 };
+pub use date::parse_date;
+pub use extract::extract;
+pub use number::parse_amount;
