@@ -184,6 +184,8 @@ pub enum Origin {
     Accord,
     /// The syndic's list (a category inferred from the matched supplier, say).
     Annuaire,
+    /// Typed by the user in a correction.
+    Utilisateur,
 }
 
 /// One field as read: its confidence (0 to 1) and where it came from.
