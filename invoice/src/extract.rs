@@ -430,17 +430,7 @@ fn merge_qr(out: &mut Extraction, q: &InvoiceData) {
                 QR_ALONE
             }
         };
-        let v = &mut out.values;
-        match field {
-            "numero" => v.numero = q.numero.clone(),
-            "date_facture" => v.date_facture = q.date_facture,
-            "date_echeance" => v.date_echeance = q.date_echeance,
-            "montant_ht" => v.montant_ht = q.montant_ht,
-            "taux_tva" => v.taux_tva = q.taux_tva,
-            "montant_tva" => v.montant_tva = q.montant_tva,
-            "montant_ttc" => v.montant_ttc = q.montant_ttc,
-            _ => v.devise = q.devise.clone(),
-        }
+        out.values.copy_field(q, field);
         out.confidences.insert(
             field.to_string(),
             Confidence {

@@ -11,10 +11,12 @@ mod data;
 mod date;
 mod extract;
 mod labels;
+mod llm;
 mod matching;
 mod number;
 mod qr;
 mod reading;
+mod reconcile;
 mod text;
 
 pub use data::{
@@ -23,4 +25,6 @@ pub use data::{
 };
 pub use date::parse_date;
 pub use extract::extract;
+pub use llm::{ParseError, llm_prompt, llm_schema, parse_llm_answer};
 pub use number::parse_amount;
+pub use reconcile::reconcile;

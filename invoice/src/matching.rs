@@ -499,3 +499,39 @@ pub(crate) fn canonical(text: &str) -> String {
         })
         .collect()
 }
+
+/// The supplier of the Directory a name designates (the model's answer, say): same telling
+/// words, up to OCR-like slips.
+pub(crate) fn supplier_named<'a>(
+    name: &str,
+    directory: &'a Directory,
+) -> Option<&'a KnownSupplier> {
+    let line = Line::new(name);
+    directory
+        .suppliers
+        .iter()
+        .map(|s| (s, line_score(&key_words(&s.nom, &[]), &line, &[])))
+        .filter(|(_, score)| *score >= NAME_THRESHOLD)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(s, _)| s)
+}
+
+/// The résidence of the Directory a name designates.
+pub(crate) fn residence_named<'a>(
+    name: &str,
+    directory: &'a Directory,
+) -> Option<&'a KnownResidence> {
+    let line = Line::new(name);
+    directory
+        .residences
+        .iter()
+        .map(|r| {
+            (
+                r,
+                line_score(&key_words(&r.nom, RESIDENCE_WORDS), &line, RESIDENCE_WORDS),
+            )
+        })
+        .filter(|(_, score)| *score >= NAME_THRESHOLD)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(r, _)| r)
+}
