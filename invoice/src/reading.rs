@@ -51,6 +51,8 @@ pub(crate) struct Reading {
 const LATER_LINE: f32 = 0.9;
 /// How many lines a label waits for its value.
 const WAIT_LINES: usize = 8;
+/// Strength of a date printed beside the invoice number without a label of its own.
+const NUMBER_DATE: f32 = 0.7;
 /// A repaired OCR slip ("1 O38,00") costs this much.
 const REPAIRED: f32 = 0.9;
 
@@ -248,6 +250,20 @@ impl Reading {
                         strength: hit.strength,
                         line: n,
                     });
+                    // "Facture N° 123 - 15/01/2025": the number's date is the invoice's.
+                    if let Some((i, d)) = read
+                        .dates
+                        .iter()
+                        .enumerate()
+                        .find(|(i, d)| in_region(d.start) && !used_dates.contains(i))
+                    {
+                        used_dates.push(i);
+                        self.date_facture.push(Candidate {
+                            value: d.date,
+                            strength: NUMBER_DATE,
+                            line: n,
+                        });
+                    }
                     true
                 }
                 _ => false,
@@ -512,6 +528,15 @@ mod tests {
         assert_eq!(values(&r.tva), [dec!(207.60)]);
         assert_eq!(values(&r.rates), [dec!(20)]);
         assert_eq!(values(&r.ttc), [dec!(1245.60)]);
+        let r = Reading::read("FACTURE N° 2025-0012 - 15/01/2025\r\nClient : X");
+        assert_eq!(values(&r.numero), ["2025-0012"]);
+        assert_eq!(
+            values(&r.date_facture),
+            NaiveDate::from_ymd_opt(2025, 1, 15)
+                .into_iter()
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(r.lines.len(), 2);
     }
 
     #[test]

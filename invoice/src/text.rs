@@ -107,7 +107,9 @@ impl Line {
 
 /// The lines of an invoice's text (pages are separated by form feeds).
 pub(crate) fn lines(text: &str) -> Vec<Line> {
-    text.split(['\n', '\x0c', '\r']).map(Line::new).collect()
+    text.split(['\n', '\x0c'])
+        .map(|l| Line::new(l.trim_end_matches('\r')))
+        .collect()
 }
 
 fn words(folded: &[char]) -> Vec<Word> {
