@@ -9,6 +9,7 @@ use crate::date::{FoundDate, MonthYear, quarter, scan_dates, scan_month_years};
 use crate::labels::{Hit, Place, Slot, hits};
 use crate::number::{Amount, is_currency_word, scan_amounts};
 use crate::text::{Line, digit_at, lines};
+use crate::words::amount_in_words;
 
 /// A value read for a field, and how sure the reading is (the label's strength, lowered for a
 /// value taken from a later line or repaired from OCR slips).
@@ -51,6 +52,8 @@ pub(crate) struct Reading {
 const LATER_LINE: f32 = 0.9;
 /// How many lines a label waits for its value.
 const WAIT_LINES: usize = 8;
+/// Strength of the total written in words.
+const IN_WORDS: f32 = 0.55;
 /// Strength of a date printed beside the invoice number without a label of its own.
 const NUMBER_DATE: f32 = 0.7;
 /// A repaired OCR slip ("1 O38,00") costs this much.
@@ -96,6 +99,14 @@ impl Reading {
             waiting.retain(|w| n - w.line <= WAIT_LINES);
             reading.take_line(n, &read, &mut waiting);
             reading.lines.push(read);
+        }
+        if let Some(total) = amount_in_words(text) {
+            reading.ttc.push(Candidate {
+                value: total,
+                strength: IN_WORDS,
+                line: reading.lines.len(),
+            });
+            reading.loose_amounts.push(total);
         }
         reading
     }
