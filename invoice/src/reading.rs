@@ -17,7 +17,6 @@ use crate::words::amount_in_words;
 pub(crate) struct Candidate<T> {
     pub value: T,
     pub strength: f32,
-    pub line: usize,
 }
 
 /// A line with what was found in it.
@@ -104,7 +103,6 @@ impl Reading {
             reading.ttc.push(Candidate {
                 value: total,
                 strength: IN_WORDS,
-                line: reading.lines.len(),
             });
             reading.loose_amounts.push(total);
         }
@@ -119,7 +117,6 @@ impl Reading {
             self.periode.push(Candidate {
                 value: range,
                 strength,
-                line: n,
             });
             used_dates.extend(used);
             periode_found = true;
@@ -128,7 +125,7 @@ impl Reading {
             if hit.slot == Slot::Periode && periode_found {
                 continue;
             }
-            let took = self.take_hit(n, read, hit, &mut used_dates, &mut used_amounts);
+            let took = self.take_hit(read, hit, &mut used_dates, &mut used_amounts);
             let waits = match hit.slot {
                 Slot::Ht | Slot::Tva | Slot::Ttc | Slot::Echeance => true,
                 Slot::DateFacture | Slot::Numero => hit.place != Place::Before,
@@ -144,7 +141,7 @@ impl Reading {
             }
         }
         if read.hits.is_empty() && !read.line.is_blank() {
-            self.take_for_waiting(n, read, waiting, &mut used_dates, &mut used_amounts);
+            self.take_for_waiting(read, waiting, &mut used_dates, &mut used_amounts);
         }
         for (i, d) in read.dates.iter().enumerate() {
             if !used_dates.contains(&i) {
@@ -161,7 +158,6 @@ impl Reading {
     /// The value of one label on its own line; whether it found one.
     fn take_hit(
         &mut self,
-        n: usize,
         read: &ReadLine,
         hit: &Hit,
         used_dates: &mut Vec<usize>,
@@ -189,13 +185,12 @@ impl Reading {
                             self.rates.push(Candidate {
                                 value: a.value,
                                 strength: hit.strength,
-                                line: n,
                             });
                         }
                         continue;
                     }
                     used_amounts.push(i);
-                    self.push_amount(hit.slot, a, hit.strength, n);
+                    self.push_amount(hit.slot, a, hit.strength);
                     return true;
                 }
                 false
@@ -207,7 +202,6 @@ impl Reading {
                         self.rates.push(Candidate {
                             value: a.value,
                             strength: hit.strength,
-                            line: n,
                         });
                         return true;
                     }
@@ -231,7 +225,6 @@ impl Reading {
                         list.push(Candidate {
                             value: d.date,
                             strength: hit.strength,
-                            line: n,
                         });
                         true
                     }
@@ -249,7 +242,6 @@ impl Reading {
                     self.periode.push(Candidate {
                         value: range,
                         strength: hit.strength,
-                        line: n,
                     });
                 }
                 month.is_some()
@@ -259,7 +251,6 @@ impl Reading {
                     self.numero.push(Candidate {
                         value: code.1,
                         strength: hit.strength,
-                        line: n,
                     });
                     // "Facture N° 123 - 15/01/2025": the number's date is the invoice's.
                     if let Some((i, d)) = read
@@ -272,7 +263,6 @@ impl Reading {
                         self.date_facture.push(Candidate {
                             value: d.date,
                             strength: NUMBER_DATE,
-                            line: n,
                         });
                     }
                     true
@@ -295,7 +285,7 @@ impl Reading {
         }
     }
 
-    fn push_amount(&mut self, slot: Slot, a: &Amount, strength: f32, n: usize) {
+    fn push_amount(&mut self, slot: Slot, a: &Amount, strength: f32) {
         let strength = if a.repaired {
             strength * REPAIRED
         } else {
@@ -309,7 +299,6 @@ impl Reading {
         list.push(Candidate {
             value: a.value,
             strength,
-            line: n,
         });
         // "TVA 20 207,60" read as one number: the rate, then the amount.
         if let Some((head, tail)) = a.split
@@ -319,12 +308,10 @@ impl Reading {
             self.tva.push(Candidate {
                 value: tail,
                 strength: strength * LATER_LINE,
-                line: n,
             });
             self.rates.push(Candidate {
                 value: head,
                 strength: strength * LATER_LINE,
-                line: n,
             });
         }
     }
@@ -332,7 +319,6 @@ impl Reading {
     /// A line without labels holding only values gives them to the labels waiting, in order.
     fn take_for_waiting(
         &mut self,
-        n: usize,
         read: &ReadLine,
         waiting: &mut Vec<Waiting>,
         used_dates: &mut Vec<usize>,
@@ -352,7 +338,6 @@ impl Reading {
                 self.numero.push(Candidate {
                     value: code,
                     strength: w.strength * LATER_LINE,
-                    line: n,
                 });
             }
             return;
@@ -365,7 +350,6 @@ impl Reading {
             self.periode.push(Candidate {
                 value: range,
                 strength: strength * LATER_LINE,
-                line: n,
             });
         }
         for (i, d) in read.dates.iter().enumerate() {
@@ -383,7 +367,6 @@ impl Reading {
                 list.push(Candidate {
                     value: d.date,
                     strength: w.strength * LATER_LINE,
-                    line: n,
                 });
             }
         }
@@ -394,7 +377,7 @@ impl Reading {
             if let Some(k) = waiting.iter().position(|w| w.slot.wants_amount()) {
                 let w = waiting.remove(k);
                 used_amounts.push(i);
-                self.push_amount(w.slot, a, w.strength * LATER_LINE, n);
+                self.push_amount(w.slot, a, w.strength * LATER_LINE);
             }
         }
     }
