@@ -59,7 +59,7 @@ fn number(words: &[&str]) -> Option<u64> {
         match *w {
             "et" => continue,
             "cent" | "cents" => current = current.max(1) * 100,
-            "mille" => {
+            "mille" | "mile" => {
                 total += current.max(1) * 1000;
                 current = 0;
             }
@@ -130,6 +130,10 @@ mod tests {
                 Some(dec!(77000)),
             ),
             ("somme de deux cents dirhams", Some(dec!(200))),
+            (
+                "à la somme de quatre mile six cent quatre-vingts dirhams TTC",
+                Some(dec!(4680)),
+            ),
             ("somme de quatre-vingt-dix-neuf dirhams", Some(dec!(99))),
             (
                 "somme de vingt et un mille trois cent dirhams",
