@@ -49,8 +49,14 @@ pub(crate) struct Reading {
 
 /// How much a value read on a later line is trusted compared with one beside its label.
 const LATER_LINE: f32 = 0.9;
-/// How many lines a label waits for its value.
-const WAIT_LINES: usize = 8;
+/// How many lines a label waits for its value (a block of values may come after a block of
+/// labels, the address and the table between).
+const WAIT_LINES: usize = 20;
+/// A value of a block of several, in the labels' order: blocks shift when a row's amount
+/// comes first, so never sure enough to overrule the arithmetic.
+const IN_BLOCK: f32 = 0.75;
+/// A value of a block taken out of the labels' order.
+const OUT_OF_ORDER: f32 = 0.5;
 /// Strength of the total written in words.
 const IN_WORDS: f32 = 0.55;
 /// Strength of a date printed beside the invoice number without a label of its own.
@@ -70,6 +76,8 @@ struct Waiting {
     slot: Slot,
     strength: f32,
     line: usize,
+    /// An amount label that has its value in order, still offered the next ones.
+    taken: bool,
 }
 
 impl Reading {
@@ -137,6 +145,7 @@ impl Reading {
                     slot: hit.slot,
                     strength: hit.strength,
                     line: n,
+                    taken: false,
                 });
             }
         }
@@ -370,14 +379,33 @@ impl Reading {
                 });
             }
         }
+        // Amounts: in the labels' order, and each also a weaker candidate of every other label
+        // waiting (a block may hold a row's amount first): the arithmetic decides.
         for (i, a) in read.amounts.iter().enumerate() {
             if a.percent {
                 continue;
             }
-            if let Some(k) = waiting.iter().position(|w| w.slot.wants_amount()) {
-                let w = waiting.remove(k);
+            let first = waiting
+                .iter()
+                .position(|w| w.slot.wants_amount() && !w.taken);
+            let in_order = if waiting.iter().filter(|w| w.slot.wants_amount()).count() > 1 {
+                IN_BLOCK
+            } else {
+                LATER_LINE
+            };
+            for (k, w) in waiting.iter_mut().enumerate() {
+                if !w.slot.wants_amount() {
+                    continue;
+                }
+                let strength = if Some(k) == first {
+                    w.taken = true;
+                    w.strength * in_order
+                } else {
+                    w.strength * OUT_OF_ORDER
+                };
                 used_amounts.push(i);
-                self.push_amount(w.slot, a, w.strength * LATER_LINE);
+                let slot = w.slot;
+                self.push_amount(slot, a, strength);
             }
         }
     }
@@ -536,10 +564,17 @@ mod tests {
     #[test]
     fn values_in_a_block_after_their_labels() {
         let r = Reading::read("Total HT\nTVA 20%\nTotal TTC\n\n1 038,00\n207,60\n1 245,60 DH");
-        assert_eq!(values(&r.ht), [dec!(1038.00)]);
-        assert_eq!(values(&r.tva), [dec!(207.60)]);
-        assert_eq!(values(&r.ttc), [dec!(1245.60)]);
-        assert!(r.ttc[0].strength < 1.0);
+        let strongest = |list: &[Candidate<Decimal>]| {
+            list.iter()
+                .max_by(|a, b| a.strength.total_cmp(&b.strength))
+                .map(|c| (c.value, c.strength))
+        };
+        assert_eq!(strongest(&r.ht).map(|c| c.0), Some(dec!(1038.00)));
+        assert_eq!(strongest(&r.tva).map(|c| c.0), Some(dec!(207.60)));
+        assert_eq!(strongest(&r.ttc).map(|c| c.0), Some(dec!(1245.60)));
+        assert!(strongest(&r.ttc).is_some_and(|c| c.1 < 1.0));
+        // Each value of the block is also a weaker candidate of the other labels.
+        assert_eq!(values(&r.ttc).len(), 3);
     }
 
     #[test]

@@ -106,12 +106,23 @@ impl Line {
     }
 }
 
-/// A word of the text read as a word of a pattern: the same, or one slip away when long.
+/// Short label words and what OCR makes of them at low resolution ("Total HF").
+const SHORT_SLIPS: &[(&str, &[&str])] = &[
+    ("ht", &["hf", "hi", "hl", "h1"]),
+    ("ttc", &["tte", "tic", "itc", "ttg", "ttc1"]),
+    ("tva", &["iva", "tvs", "twa"]),
+];
+
+/// A word of the text read as a word of a pattern: the same, one slip away when long, or a
+/// known slip of a short label word.
 pub(crate) fn same_word(read: &str, expected: &str) -> bool {
     read == expected
         || expected.len() >= 5
             && read.len().abs_diff(expected.len()) <= 1
             && strsim::levenshtein(read, expected) <= 1
+        || SHORT_SLIPS
+            .iter()
+            .any(|(word, slips)| *word == expected && slips.contains(&read))
 }
 
 /// The lines of an invoice's text (pages are separated by form feeds).
@@ -262,6 +273,7 @@ mod tests {
         let line = Line::new("Totai HT 12 / Échésnce / Toto HT");
         assert_eq!(line.find_words("total ht"), [(0, 2)]);
         assert_eq!(line.find_words("echeance"), [(3, 4)]);
+        assert_eq!(Line::new("Total HF").find_words("total ht"), [(0, 2)]);
     }
 
     #[test]
