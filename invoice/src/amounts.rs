@@ -60,6 +60,8 @@ const PAIR: f32 = 0.9;
 const DERIVED: f32 = 0.85;
 /// Confidence of amounts that do not add up.
 const INCONSISTENT: f32 = 0.5;
+/// Confidence of amounts whose reading disagreed, settled by a value printed elsewhere.
+const REPAIRED: f32 = DOUBTFUL_BELOW - 0.1;
 /// Confidence of an amount read alone, nothing to check it against.
 const ALONE: f32 = 0.6;
 
@@ -127,6 +129,26 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
                 out.tva = Some((t.0, consistent(t.1)));
                 out.ttc = Some((c.0, consistent(c.1)));
                 out.taux = Some((rate, rate_conf(rate, &mut out.notes)));
+                // A stronger label read another value: the triple that adds up wins, but the
+                // reading disagreed.
+                let stronger = |list: &[(Decimal, f32)], chosen: (Decimal, f32)| {
+                    list.iter()
+                        .find(|o| o.0 != chosen.0 && o.1 >= 0.8 && o.1 > chosen.1 + 0.1)
+                        .map(|o| o.0)
+                };
+                let conflicts = [
+                    stronger(&hts, h).map(|x| (x, t.0, c.0)),
+                    stronger(&tvas, t).map(|x| (h.0, x, c.0)),
+                    stronger(&ttcs, c).map(|x| (h.0, t.0, x)),
+                ];
+                for (k, conflict) in conflicts.into_iter().enumerate() {
+                    let Some((a, b, d)) = conflict else { continue };
+                    out.notes.push(gap_note(a, b, d));
+                    let slot = [&mut out.ht, &mut out.tva, &mut out.ttc][k].as_mut();
+                    if let Some(slot) = slot {
+                        slot.1 = REPAIRED;
+                    }
+                }
             }
             None => {
                 out.ht = Some((h.0, DOUBTFUL_BELOW + 0.05));
@@ -143,11 +165,34 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
 
     let strong = |list: &[(Decimal, f32)]| list.first().filter(|c| c.1 >= 0.8).copied();
     if let (Some(h), Some(t), Some(c)) = (strong(&hts), strong(&tvas), strong(&ttcs)) {
-        out.ht = Some((h.0, INCONSISTENT));
-        out.tva = Some((t.0, INCONSISTENT));
-        out.ttc = Some((c.0, INCONSISTENT));
-        out.taux = read_rate.map(|r| (r.0, INCONSISTENT));
         out.notes.push(gap_note(h.0, t.0, c.0));
+        // One of the three misread: two fit a rate and the third they give is printed elsewhere
+        // (a repeated total, the amount in words). Still doubtful: the reading disagreed.
+        let pair = best_pair(&[h], &[t], &[c]).filter(|p| {
+            let d = p.derived();
+            let others = match p.missing {
+                Missing::Ht => &hts,
+                Missing::Tva => &tvas,
+                Missing::Ttc => &ttcs,
+            };
+            reading.loose_amounts.contains(&d) || others.iter().any(|o| o.0 == d)
+        });
+        if let Some(p) = pair {
+            out.ht = Some((p.ht, REPAIRED));
+            out.tva = Some((p.tva, REPAIRED));
+            out.ttc = Some((p.ttc, REPAIRED));
+            out.taux = Some((p.rate, REPAIRED));
+            out.notes.push(format!(
+                "{} retenu : {} MAD, le montant imprimé ailleurs sur la facture qui s'accorde avec les deux autres.",
+                p.missing.name(),
+                money(p.derived())
+            ));
+        } else {
+            out.ht = Some((h.0, INCONSISTENT));
+            out.tva = Some((t.0, INCONSISTENT));
+            out.ttc = Some((c.0, INCONSISTENT));
+            out.taux = read_rate.map(|r| (r.0, INCONSISTENT));
+        }
         return out;
     }
 
@@ -247,6 +292,16 @@ struct Pair {
     rate: Decimal,
     missing: Missing,
     score: f32,
+}
+
+impl Missing {
+    fn name(self) -> &'static str {
+        match self {
+            Missing::Ht => "Montant HT",
+            Missing::Tva => "Montant de la TVA",
+            Missing::Ttc => "Total TTC",
+        }
+    }
 }
 
 impl Pair {
@@ -354,6 +409,38 @@ mod tests {
                 .iter()
                 .any(|n| n.starts_with("HT + TVA ≠ TTC : écart de 0,10 MAD"))
         );
+    }
+
+    #[test]
+    fn a_misread_amount_printed_correctly_elsewhere_is_settled_but_doubtful() {
+        let s = settled(
+            "Total HT 1 000,00\nTVA 20% 200,00\nTotal TTC 1 280,00\nArrêtée à la somme de mille deux cents dirhams",
+        );
+        assert_eq!(value(s.ttc), Some(dec!(1200)));
+        assert!(s.ttc.is_some_and(|x| x.1 < DOUBTFUL_BELOW));
+        assert!(
+            s.notes
+                .iter()
+                .any(|n| n.starts_with("HT + TVA ≠ TTC : écart de 80,00 MAD"))
+        );
+    }
+
+    #[test]
+    fn a_misread_amount_printed_in_a_row_is_settled_but_doubtful() {
+        let s = settled(
+            "Entretien mensuel 1 000,00\nTotal HT 1 080,00\nTVA 20% 200,00\nTotal TTC 1 200,00",
+        );
+        assert_eq!(value(s.ht), Some(dec!(1000.00)));
+        assert_eq!(value(s.taux), Some(dec!(20)));
+        assert!(s.ht.is_some_and(|x| x.1 < DOUBTFUL_BELOW));
+        assert!(
+            s.notes
+                .iter()
+                .any(|n| n.starts_with("HT + TVA ≠ TTC : écart de 80,00 MAD"))
+        );
+        // Without that row, the printed amounts stay, all doubtful.
+        let s = settled("Total HT 1 080,00\nTVA 20% 200,00\nTotal TTC 1 200,00");
+        assert_eq!(value(s.ht), Some(dec!(1080.00)));
     }
 
     #[test]

@@ -284,6 +284,17 @@ pub(crate) fn scan_month_years(line: &Line, dates: &[FoundDate]) -> Vec<MonthYea
     out
 }
 
+/// "1er", OCR's "ler", "2e", "3ème", "premier", "deuxième"…: the number.
+fn ordinal(word: &str) -> Option<u32> {
+    match word {
+        "ler" | "ier" | "premier" | "1re" => Some(1),
+        "deuxieme" | "second" => Some(2),
+        "troisieme" => Some(3),
+        "quatrieme" => Some(4),
+        _ => word.chars().next()?.to_digit(10),
+    }
+}
+
 /// The quarter named in a line ("1er trimestre 2025", "T1 2025"): its first and last day.
 pub(crate) fn quarter(line: &Line) -> Option<(NaiveDate, NaiveDate)> {
     let words = &line.words;
@@ -292,7 +303,7 @@ pub(crate) fn quarter(line: &Line) -> Option<(NaiveDate, NaiveDate)> {
             "t1" | "t2" | "t3" | "t4" => w.text[1..].parse::<u32>().ok()?,
             "trimestre" => words
                 .get(i.checked_sub(1)?)
-                .and_then(|p| p.text.chars().next()?.to_digit(10))
+                .and_then(|p| ordinal(&p.text))
                 .filter(|q| (1..=4).contains(q))?,
             _ => return None,
         };
@@ -376,6 +387,8 @@ mod tests {
         };
         assert_eq!(feb.bounds().map(|b| b.1), d(2024, 2, 29));
         let q = quarter(&Line::new("Entretien 1er trimestre 2025"));
+        assert_eq!(q, d(2025, 1, 1).zip(d(2025, 3, 31)));
+        let q = quarter(&Line::new("Entretien ler trimestre 2025"));
         assert_eq!(q, d(2025, 1, 1).zip(d(2025, 3, 31)));
         let q = quarter(&Line::new("Maintenance T4 2024"));
         assert_eq!(q, d(2024, 10, 1).zip(d(2024, 12, 31)));

@@ -77,6 +77,14 @@ const PATTERNS: &[Pattern] = &[
     p("base ht", Ht, 0.85, Anywhere),
     p("sous total", Ht, 0.7, Anywhere),
     p("ht", Ht, 0.8, LineStart),
+    // OCR lost the space: "MontantHT", "TotalTTC".
+    p("totalht", Ht, 0.9, Anywhere),
+    p("montantht", Ht, 0.85, Anywhere),
+    p("totalttc", Ttc, 0.9, Anywhere),
+    p("montantttc", Ttc, 0.85, Anywhere),
+    p("totaltva", Tva, 0.9, Anywhere),
+    p("montanttva", Tva, 0.9, Anywhere),
+    p("netapayer", Ttc, 0.9, Anywhere),
     p("total tva", Tva, 1.0, Anywhere),
     p("montant tva", Tva, 1.0, Anywhere),
     p("montant de la tva", Tva, 1.0, Anywhere),
@@ -271,6 +279,7 @@ mod tests {
             [Ht, Tva, Ttc]
         );
         assert_eq!(slots("Prix unitaire HT"), [Other]);
+        assert_eq!(slots("MontantHT 1 500,00 TotaITTC 1 800,00"), [Ht, Ttc]);
         assert_eq!(slots("Sous-total 100,00 Total 120,00"), [Ht]);
     }
 

@@ -233,11 +233,16 @@ pub(crate) fn match_supplier<'a>(
     }
 }
 
-/// The words of a name that identify it: folded, company forms and single letters left out.
+/// The words of a name that identify it: folded, company forms and single letters left out
+/// (single digits stay: a street number).
 pub(crate) fn key_words(name: &str, ignore: &[&str]) -> Vec<String> {
     name_words(name)
         .into_iter()
-        .filter(|w| w.chars().count() > 1 && !is_company_form(w) && !ignore.contains(&w.as_str()))
+        .filter(|w| {
+            (w.chars().count() > 1 || w.chars().all(|c| c.is_ascii_digit()))
+                && !is_company_form(w)
+                && !ignore.contains(&w.as_str())
+        })
         .collect()
 }
 
@@ -248,7 +253,11 @@ pub(crate) fn line_score(key: &[String], line: &Line, ignore: &[&str]) -> f64 {
         .words
         .iter()
         .map(|w| w.text.as_str())
-        .filter(|w| w.chars().count() > 1 && !is_company_form(w) && !ignore.contains(w))
+        .filter(|w| {
+            (w.chars().count() > 1 || w.chars().all(|c| c.is_ascii_digit()))
+                && !is_company_form(w)
+                && !ignore.contains(w)
+        })
         .collect();
     if key.is_empty() || words.is_empty() {
         return 0.0;
@@ -262,12 +271,15 @@ pub(crate) fn line_score(key: &[String], line: &Line, ignore: &[&str]) -> f64 {
         }
         for window in words.windows(len) {
             let candidate = window.join(" ");
-            let score = if candidate == target {
+            // "rn" is OCR's classic misreading of "m" ("Yasrnine").
+            let unmerged = candidate.replace("rn", "m");
+            let score = if candidate == target || unmerged == target {
                 1.0
             } else if short {
                 0.0
             } else {
                 strsim::normalized_levenshtein(&candidate, &target)
+                    .max(strsim::normalized_levenshtein(&unmerged, &target))
             };
             best = best.max(score);
         }
@@ -424,7 +436,8 @@ pub(crate) fn match_residence<'a>(
             .map(|l| line_score(&key, &l.line, RESIDENCE_WORDS))
             .fold(0.0, f64::max)
     };
-    let by_address = |r: &KnownResidence| address_score(&r.adresse, lines);
+    let by_address =
+        |r: &KnownResidence| address_score(&format!("{} {}", r.adresse, r.ville), lines);
     let by_reference = |r: &KnownResidence| {
         let found = r.references.iter().any(|reference| {
             let key = canonical(reference);

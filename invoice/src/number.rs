@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use crate::text::{digit_at, fold};
 
 /// The currency words, folded: all of them mean the Moroccan dirham.
-const CURRENCY_WORDS: &[&str] = &["dh", "dhs", "mad", "dirham", "dirhams", "dhm"];
+const CURRENCY_WORDS: &[&str] = &["dh", "dhs", "mad", "dirham", "dirhams"];
 
 /// At most this many digits before the decimal separator: longer runs are identifiers.
 const MAX_INTEGER_DIGITS: usize = 10;
@@ -269,7 +269,7 @@ fn glued(chars: &[char], start: usize, end: usize) -> bool {
         matches!(before, Some('-' | '/' | '_' | '#')) && before2.is_some_and(char::is_alphanumeric);
     let code_after = matches!(after, Some('-' | '/' | '_' | ':' | 'h' | 'H'))
         && after2.is_some_and(|c| c.is_ascii_digit());
-    let letter_after = after.is_some_and(char::is_alphabetic) && !currency_at(chars, end);
+    let letter_after = after.is_some_and(char::is_alphabetic) && !currency_like_at(chars, end);
     letter_before || code_before || code_after || letter_after
 }
 
@@ -291,6 +291,16 @@ fn currency_at(chars: &[char], i: usize) -> bool {
         .flat_map(|c| c.to_lowercase())
         .collect();
     CURRENCY_WORDS.contains(&word.as_str())
+}
+
+/// A currency word glued to its number, or what OCR made of it ("1800DA" for "1800DH").
+fn currency_like_at(chars: &[char], i: usize) -> bool {
+    let word: String = chars[i.min(chars.len())..]
+        .iter()
+        .take_while(|c| c.is_alphabetic())
+        .flat_map(|c| c.to_lowercase())
+        .collect();
+    currency_at(chars, i) || word.len() == 2 && word.starts_with('d')
 }
 
 /// Whether the folded word is a currency word.
@@ -373,6 +383,8 @@ mod tests {
             [(dec!(1800), false, true)]
         );
         assert_eq!(scan("Montant: 1245,60DH"), [(dec!(1245.60), false, true)]);
+        assert_eq!(scan("Total: 1800DA"), [(dec!(1800), false, false)]);
+        assert_eq!(scan("150Dhm3 12ab"), []);
     }
 
     #[test]

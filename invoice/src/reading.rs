@@ -9,6 +9,7 @@ use crate::date::{FoundDate, MonthYear, quarter, scan_dates, scan_month_years};
 use crate::labels::{Hit, Place, Slot, hits};
 use crate::number::{Amount, is_currency_word, scan_amounts};
 use crate::text::{Line, digit_at, lines};
+use crate::words::amount_in_words;
 
 /// A value read for a field, and how sure the reading is (the label's strength, lowered for a
 /// value taken from a later line or repaired from OCR slips).
@@ -16,7 +17,6 @@ use crate::text::{Line, digit_at, lines};
 pub(crate) struct Candidate<T> {
     pub value: T,
     pub strength: f32,
-    pub line: usize,
 }
 
 /// A line with what was found in it.
@@ -49,8 +49,18 @@ pub(crate) struct Reading {
 
 /// How much a value read on a later line is trusted compared with one beside its label.
 const LATER_LINE: f32 = 0.9;
-/// How many lines a label waits for its value.
-const WAIT_LINES: usize = 8;
+/// How many lines a label waits for its value (a block of values may come after a block of
+/// labels, the address and the table between).
+const WAIT_LINES: usize = 20;
+/// A value of a block of several, in the labels' order: blocks shift when a row's amount
+/// comes first, so never sure enough to overrule the arithmetic.
+const IN_BLOCK: f32 = 0.75;
+/// A value of a block taken out of the labels' order.
+const OUT_OF_ORDER: f32 = 0.5;
+/// Strength of the total written in words.
+const IN_WORDS: f32 = 0.55;
+/// Strength of a date printed beside the invoice number without a label of its own.
+const NUMBER_DATE: f32 = 0.7;
 /// A repaired OCR slip ("1 O38,00") costs this much.
 const REPAIRED: f32 = 0.9;
 
@@ -66,6 +76,8 @@ struct Waiting {
     slot: Slot,
     strength: f32,
     line: usize,
+    /// An amount label that has its value in order, still offered the next ones.
+    taken: bool,
 }
 
 impl Reading {
@@ -95,6 +107,13 @@ impl Reading {
             reading.take_line(n, &read, &mut waiting);
             reading.lines.push(read);
         }
+        if let Some(total) = amount_in_words(text) {
+            reading.ttc.push(Candidate {
+                value: total,
+                strength: IN_WORDS,
+            });
+            reading.loose_amounts.push(total);
+        }
         reading
     }
 
@@ -106,7 +125,6 @@ impl Reading {
             self.periode.push(Candidate {
                 value: range,
                 strength,
-                line: n,
             });
             used_dates.extend(used);
             periode_found = true;
@@ -115,7 +133,7 @@ impl Reading {
             if hit.slot == Slot::Periode && periode_found {
                 continue;
             }
-            let took = self.take_hit(n, read, hit, &mut used_dates, &mut used_amounts);
+            let took = self.take_hit(read, hit, &mut used_dates, &mut used_amounts);
             let waits = match hit.slot {
                 Slot::Ht | Slot::Tva | Slot::Ttc | Slot::Echeance => true,
                 Slot::DateFacture | Slot::Numero => hit.place != Place::Before,
@@ -127,11 +145,12 @@ impl Reading {
                     slot: hit.slot,
                     strength: hit.strength,
                     line: n,
+                    taken: false,
                 });
             }
         }
         if read.hits.is_empty() && !read.line.is_blank() {
-            self.take_for_waiting(n, read, waiting, &mut used_dates, &mut used_amounts);
+            self.take_for_waiting(read, waiting, &mut used_dates, &mut used_amounts);
         }
         for (i, d) in read.dates.iter().enumerate() {
             if !used_dates.contains(&i) {
@@ -148,7 +167,6 @@ impl Reading {
     /// The value of one label on its own line; whether it found one.
     fn take_hit(
         &mut self,
-        n: usize,
         read: &ReadLine,
         hit: &Hit,
         used_dates: &mut Vec<usize>,
@@ -176,13 +194,12 @@ impl Reading {
                             self.rates.push(Candidate {
                                 value: a.value,
                                 strength: hit.strength,
-                                line: n,
                             });
                         }
                         continue;
                     }
                     used_amounts.push(i);
-                    self.push_amount(hit.slot, a, hit.strength, n);
+                    self.push_amount(hit.slot, a, hit.strength);
                     return true;
                 }
                 false
@@ -194,7 +211,6 @@ impl Reading {
                         self.rates.push(Candidate {
                             value: a.value,
                             strength: hit.strength,
-                            line: n,
                         });
                         return true;
                     }
@@ -218,7 +234,6 @@ impl Reading {
                         list.push(Candidate {
                             value: d.date,
                             strength: hit.strength,
-                            line: n,
                         });
                         true
                     }
@@ -236,7 +251,6 @@ impl Reading {
                     self.periode.push(Candidate {
                         value: range,
                         strength: hit.strength,
-                        line: n,
                     });
                 }
                 month.is_some()
@@ -246,8 +260,20 @@ impl Reading {
                     self.numero.push(Candidate {
                         value: code.1,
                         strength: hit.strength,
-                        line: n,
                     });
+                    // "Facture N° 123 - 15/01/2025": the number's date is the invoice's.
+                    if let Some((i, d)) = read
+                        .dates
+                        .iter()
+                        .enumerate()
+                        .find(|(i, d)| in_region(d.start) && !used_dates.contains(i))
+                    {
+                        used_dates.push(i);
+                        self.date_facture.push(Candidate {
+                            value: d.date,
+                            strength: NUMBER_DATE,
+                        });
+                    }
                     true
                 }
                 _ => false,
@@ -268,7 +294,7 @@ impl Reading {
         }
     }
 
-    fn push_amount(&mut self, slot: Slot, a: &Amount, strength: f32, n: usize) {
+    fn push_amount(&mut self, slot: Slot, a: &Amount, strength: f32) {
         let strength = if a.repaired {
             strength * REPAIRED
         } else {
@@ -282,7 +308,6 @@ impl Reading {
         list.push(Candidate {
             value: a.value,
             strength,
-            line: n,
         });
         // "TVA 20 207,60" read as one number: the rate, then the amount.
         if let Some((head, tail)) = a.split
@@ -292,12 +317,10 @@ impl Reading {
             self.tva.push(Candidate {
                 value: tail,
                 strength: strength * LATER_LINE,
-                line: n,
             });
             self.rates.push(Candidate {
                 value: head,
                 strength: strength * LATER_LINE,
-                line: n,
             });
         }
     }
@@ -305,7 +328,6 @@ impl Reading {
     /// A line without labels holding only values gives them to the labels waiting, in order.
     fn take_for_waiting(
         &mut self,
-        n: usize,
         read: &ReadLine,
         waiting: &mut Vec<Waiting>,
         used_dates: &mut Vec<usize>,
@@ -325,7 +347,6 @@ impl Reading {
                 self.numero.push(Candidate {
                     value: code,
                     strength: w.strength * LATER_LINE,
-                    line: n,
                 });
             }
             return;
@@ -338,7 +359,6 @@ impl Reading {
             self.periode.push(Candidate {
                 value: range,
                 strength: strength * LATER_LINE,
-                line: n,
             });
         }
         for (i, d) in read.dates.iter().enumerate() {
@@ -356,18 +376,36 @@ impl Reading {
                 list.push(Candidate {
                     value: d.date,
                     strength: w.strength * LATER_LINE,
-                    line: n,
                 });
             }
         }
+        // Amounts: in the labels' order, and each also a weaker candidate of every other label
+        // waiting (a block may hold a row's amount first): the arithmetic decides.
         for (i, a) in read.amounts.iter().enumerate() {
             if a.percent {
                 continue;
             }
-            if let Some(k) = waiting.iter().position(|w| w.slot.wants_amount()) {
-                let w = waiting.remove(k);
+            let first = waiting
+                .iter()
+                .position(|w| w.slot.wants_amount() && !w.taken);
+            let in_order = if waiting.iter().filter(|w| w.slot.wants_amount()).count() > 1 {
+                IN_BLOCK
+            } else {
+                LATER_LINE
+            };
+            for (k, w) in waiting.iter_mut().enumerate() {
+                if !w.slot.wants_amount() {
+                    continue;
+                }
+                let strength = if Some(k) == first {
+                    w.taken = true;
+                    w.strength * in_order
+                } else {
+                    w.strength * OUT_OF_ORDER
+                };
                 used_amounts.push(i);
-                self.push_amount(w.slot, a, w.strength * LATER_LINE, n);
+                let slot = w.slot;
+                self.push_amount(slot, a, strength);
             }
         }
     }
@@ -512,15 +550,31 @@ mod tests {
         assert_eq!(values(&r.tva), [dec!(207.60)]);
         assert_eq!(values(&r.rates), [dec!(20)]);
         assert_eq!(values(&r.ttc), [dec!(1245.60)]);
+        let r = Reading::read("FACTURE N° 2025-0012 - 15/01/2025\r\nClient : X");
+        assert_eq!(values(&r.numero), ["2025-0012"]);
+        assert_eq!(
+            values(&r.date_facture),
+            NaiveDate::from_ymd_opt(2025, 1, 15)
+                .into_iter()
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(r.lines.len(), 2);
     }
 
     #[test]
     fn values_in_a_block_after_their_labels() {
         let r = Reading::read("Total HT\nTVA 20%\nTotal TTC\n\n1 038,00\n207,60\n1 245,60 DH");
-        assert_eq!(values(&r.ht), [dec!(1038.00)]);
-        assert_eq!(values(&r.tva), [dec!(207.60)]);
-        assert_eq!(values(&r.ttc), [dec!(1245.60)]);
-        assert!(r.ttc[0].strength < 1.0);
+        let strongest = |list: &[Candidate<Decimal>]| {
+            list.iter()
+                .max_by(|a, b| a.strength.total_cmp(&b.strength))
+                .map(|c| (c.value, c.strength))
+        };
+        assert_eq!(strongest(&r.ht).map(|c| c.0), Some(dec!(1038.00)));
+        assert_eq!(strongest(&r.tva).map(|c| c.0), Some(dec!(207.60)));
+        assert_eq!(strongest(&r.ttc).map(|c| c.0), Some(dec!(1245.60)));
+        assert!(strongest(&r.ttc).is_some_and(|c| c.1 < 1.0));
+        // Each value of the block is also a weaker candidate of the other labels.
+        assert_eq!(values(&r.ttc).len(), 3);
     }
 
     #[test]

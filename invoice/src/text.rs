@@ -89,6 +89,7 @@ impl Line {
     }
 
     /// Where the words `pattern` (space separated) occur in a row: (first word, one past the last).
+    /// A word of five letters or more may carry one OCR slip ("Totai HT", "Échésnce").
     pub(crate) fn find_words(&self, pattern: &str) -> Vec<(usize, usize)> {
         let pat: Vec<&str> = pattern.split(' ').collect();
         if pat.is_empty() || self.words.len() < pat.len() {
@@ -98,16 +99,37 @@ impl Line {
             .filter(|&i| {
                 pat.iter()
                     .enumerate()
-                    .all(|(k, p)| self.words[i + k].text == *p)
+                    .all(|(k, p)| same_word(&self.words[i + k].text, p))
             })
             .map(|i| (i, i + pat.len()))
             .collect()
     }
 }
 
+/// Short label words and what OCR makes of them at low resolution ("Total HF").
+const SHORT_SLIPS: &[(&str, &[&str])] = &[
+    ("ht", &["hf", "hi", "hl", "h1"]),
+    ("ttc", &["tte", "tic", "itc", "ttg", "ttc1"]),
+    ("tva", &["iva", "tvs", "twa"]),
+];
+
+/// A word of the text read as a word of a pattern: the same, one slip away when long, or a
+/// known slip of a short label word.
+pub(crate) fn same_word(read: &str, expected: &str) -> bool {
+    read == expected
+        || expected.len() >= 5
+            && read.len().abs_diff(expected.len()) <= 1
+            && strsim::levenshtein(read, expected) <= 1
+        || SHORT_SLIPS
+            .iter()
+            .any(|(word, slips)| *word == expected && slips.contains(&read))
+}
+
 /// The lines of an invoice's text (pages are separated by form feeds).
 pub(crate) fn lines(text: &str) -> Vec<Line> {
-    text.split(['\n', '\x0c', '\r']).map(Line::new).collect()
+    text.split(['\n', '\x0c'])
+        .map(|l| Line::new(l.trim_end_matches('\r')))
+        .collect()
 }
 
 fn words(folded: &[char]) -> Vec<Word> {
@@ -248,6 +270,10 @@ mod tests {
         );
         assert_eq!(texts("a payer"), ["a", "payer"]);
         assert_eq!(texts("Lot A 12"), ["lot", "a", "12"]);
+        let line = Line::new("Totai HT 12 / Échésnce / Toto HT");
+        assert_eq!(line.find_words("total ht"), [(0, 2)]);
+        assert_eq!(line.find_words("echeance"), [(3, 4)]);
+        assert_eq!(Line::new("Total HF").find_words("total ht"), [(0, 2)]);
     }
 
     #[test]
