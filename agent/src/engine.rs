@@ -14,7 +14,9 @@ use tokio::sync::mpsc::UnboundedSender;
 use uuid::Uuid;
 use wakil_schema::store::{AuditEntry, Claim, StoredMessage, Tenant};
 use wakil_schema::{Caller, MessageRole, StatutAction, StoreError};
-use wakil_tools::{Called, ToolContext, ToolError, ToolResult, ToolSpec};
+use wakil_tools::extraction::ExtractInvoice;
+use wakil_tools::lecture::Progress;
+use wakil_tools::{Called, Tool, ToolContext, ToolError, ToolResult, ToolSpec};
 
 /// Where the agent sends what the user sees, as it happens.
 pub type Sink = UnboundedSender<Outbound>;
@@ -96,24 +98,14 @@ const NO_FIGURE: &str = "Je ne peux pas donner ce chiffre : il ne provient d'auc
 /// Tools that take a résidence, to which the channel's selected résidence applies.
 const RESIDENCE_TOOLS: [&str; 3] = ["query_impayes", "rapport_financier", "list_factures"];
 
-/// The answer to a file received with a message: for staff, a stored file; for a co-owner, a
-/// payment proof sent to the syndic (recorded by `handle`).
-fn received(caller: &Caller, file: &Attachment) -> String {
-    if caller.role.is_staff() {
-        format!(
-            "Fichier reçu : « {} » ({}). La lecture automatique des factures n'est pas encore disponible : \
-             le fichier est conservé dans Wakil (retrouvez-le dans le chat web).",
-            file.nom,
-            taille(file.taille)
-        )
-    } else {
-        format!(
-            "Justificatif reçu : « {} » ({}). Il est transmis à votre syndic pour vérification ; votre \
-             solde sera mis à jour une fois le paiement vérifié.",
-            file.nom,
-            taille(file.taille)
-        )
-    }
+/// What a co-owner is told of the file they sent: a payment proof, passed to the staff.
+fn received(file: &Attachment) -> String {
+    format!(
+        "Justificatif reçu : « {} » ({}). Il est transmis à votre syndic pour vérification ; votre \
+         solde sera mis à jour une fois le paiement vérifié.",
+        file.nom,
+        taille(file.taille)
+    )
 }
 
 /// A file size in French ("850 Ko", "1,2 Mo").
@@ -322,9 +314,21 @@ impl Agent {
         let mut turn = Turn::new(out, conversation, Path::FastPath, today);
         for file in &inbound.attachments {
             turn.emit(Outbound::File { file: file.clone() });
-            turn.say(received(caller, file));
+            if caller.role.is_staff() {
+                // A file from the staff is a supplier invoice to read into a draft.
+                self.fast_call(
+                    caller,
+                    &mut turn,
+                    ExtractInvoice::NAME,
+                    serde_json::json!({ "fichier": file.id }),
+                )
+                .await?;
+            } else {
+                turn.say(received(file));
+            }
         }
-        if text.is_empty() {
+        // With files, the staff's text is their caption: the files were the request.
+        if text.is_empty() || (caller.role.is_staff() && !inbound.attachments.is_empty()) {
             return self.finish(caller, turn).await;
         }
         turn.grounding.add_text(text);
@@ -518,10 +522,23 @@ impl Agent {
             turn.say(message);
             return Ok(());
         };
-        match self.run_call(caller, turn, spec, args).await? {
+        let step = self.run_call(caller, turn, spec, args).await?;
+        self.show(caller, turn, step).await
+    }
+
+    /// Shows how a call went; a result that leads to a write (a draft invoice → its validation)
+    /// has that write planned at once, for the human to confirm.
+    async fn show(&self, caller: &Caller, turn: &mut Turn<'_>, step: Step) -> Result<(), AgentError> {
+        match step {
             Step::Done(r) => {
                 turn.say(r.summary.clone());
                 turn.result(&r);
+                if let Some(next) = r.follow_up
+                    && let Some(spec) = wakil_tools::find(next.tool)
+                {
+                    let step = Box::pin(self.run_call(caller, turn, spec, next.args)).await?;
+                    Box::pin(self.show(caller, turn, step)).await?;
+                }
             }
             Step::Pending => {}
             Step::Refused(message) => turn.say(message),
@@ -543,7 +560,17 @@ impl Agent {
             tool: spec.name.into(),
             label: prompt::activity_label(spec.name),
         });
-        let called = spec.call(&self.ctx, caller, args.clone()).await;
+        // The tool's own steps ("Lecture du document…") reach the channel as they happen.
+        let mut ctx = self.ctx.clone();
+        let sink = turn.out.clone();
+        let tool = spec.name;
+        ctx.progress = Some(Progress::new(move |label| {
+            let _ = sink.send(Outbound::Activity {
+                tool: tool.into(),
+                label: label.into(),
+            });
+        }));
+        let called = spec.call(&ctx, caller, args.clone()).await;
         let mut t = self.ctx.store.tenant(caller.syndic_id).await?;
         let (step, outcome, output) = match called {
             Ok(Called::Done(r)) => {
@@ -726,6 +753,10 @@ impl Agent {
                     }
                 };
                 match self.run_call(caller, turn, spec, args).await? {
+                    Step::Done(r) if r.follow_up.is_some() => {
+                        self.show(caller, turn, Step::Done(r)).await?;
+                        stop = true;
+                    }
                     Step::Done(r) => {
                         messages.push(Message::tool(
                             spec.name,

@@ -94,6 +94,31 @@ impl InvoiceData {
     }
 }
 
+impl InvoiceData {
+    /// Copies one field of [`FIELDS`] from `other` ("periode" copies both its days).
+    pub(crate) fn copy_field(&mut self, other: &InvoiceData, name: &str) {
+        match name {
+            "fournisseur" => self.fournisseur = other.fournisseur.clone(),
+            "ice" => self.ice = other.ice.clone(),
+            "numero" => self.numero = other.numero.clone(),
+            "date_facture" => self.date_facture = other.date_facture,
+            "date_echeance" => self.date_echeance = other.date_echeance,
+            "periode" => {
+                self.periode_debut = other.periode_debut;
+                self.periode_fin = other.periode_fin;
+            }
+            "montant_ht" => self.montant_ht = other.montant_ht,
+            "taux_tva" => self.taux_tva = other.taux_tva,
+            "montant_tva" => self.montant_tva = other.montant_tva,
+            "montant_ttc" => self.montant_ttc = other.montant_ttc,
+            "devise" => self.devise = other.devise.clone(),
+            "categorie" => self.categorie = other.categorie.clone(),
+            "residence" => self.residence = other.residence.clone(),
+            _ => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +184,8 @@ pub enum Origin {
     Accord,
     /// The syndic's list (a category inferred from the matched supplier, say).
     Annuaire,
+    /// Typed by the user in a correction.
+    Utilisateur,
 }
 
 /// One field as read: its confidence (0 to 1) and where it came from.

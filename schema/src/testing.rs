@@ -108,6 +108,7 @@ fn code_hash() -> u64 {
         include_str!("../../migrations/0007_ag_saisies.sql"),
         include_str!("../../migrations/0008_relances.sql"),
         include_str!("../../migrations/0009_canaux.sql"),
+        include_str!("../../migrations/0010_extraction_factures.sql"),
         include_str!("ag.rs"),
         include_str!("seed/mod.rs"),
         include_str!("seed/generator.rs"),

@@ -1,14 +1,13 @@
 //! `list_factures`: supplier invoices by status, supplier, category, period.
 
 use crate::format::{date, mad, montant};
-use crate::scope::{self, resolved};
+use crate::scope;
 use crate::{Align, Render, Table, Tool, ToolContext, ToolError};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use wakil_schema::fold::closest;
-use wakil_schema::store::{FactureFiltre, FactureLigne, Lookup, ResidenceRef};
+use wakil_schema::store::{FactureFiltre, FactureLigne, ResidenceRef};
 use wakil_schema::{Caller, Categorie, Role, StatutFacture};
 
 pub struct ListFactures;
@@ -83,20 +82,7 @@ impl Tool for ListFactures {
         let mut t = ctx.store.tenant_read(caller.syndic_id).await?;
         let residence = scope::residence(&mut t, caller, args.residence.as_deref()).await?;
         let fournisseur_id = match args.fournisseur.as_deref().filter(|q| !q.trim().is_empty()) {
-            Some(q) => {
-                let all = t.fournisseurs().await?;
-                let best = closest(q, &all, |(_, nom)| nom, 0.8, 5);
-                let lookup = match best.as_slice() {
-                    [] => Lookup::NotFound(
-                        closest(q, &all, |(_, nom)| nom, 0.6, 5)
-                            .into_iter()
-                            .cloned()
-                            .collect(),
-                    ),
-                    [one, ..] => Lookup::Found((*one).clone()),
-                };
-                Some(resolved(lookup, "fournisseur", q, |(_, nom)| nom.clone())?.0)
-            }
+            Some(q) => Some(scope::fournisseur(&mut t, q).await?.0),
             None => None,
         };
         let trouvees = t

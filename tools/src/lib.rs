@@ -17,7 +17,9 @@ pub mod annulation;
 pub mod appel;
 pub mod factures;
 pub mod impayes;
+pub mod extraction;
 pub mod invitation;
+pub mod lecture;
 pub mod paiement;
 pub mod periode;
 pub mod rapport;
@@ -54,6 +56,10 @@ pub struct ToolContext {
     pub files: FileStore,
     /// The outbound channels configured on this server.
     pub envoi: envoi::EnvoiConfig,
+    /// How supplier invoices are read (OCR engine, model's second opinion).
+    pub lecture: lecture::Lecture,
+    /// Where a long tool reports its steps, when the channel shows them.
+    pub progress: Option<lecture::Progress>,
 }
 
 impl ToolContext {
@@ -66,6 +72,15 @@ impl ToolContext {
             limits: Limits::from_env(),
             files,
             envoi: envoi::EnvoiConfig::from_env(),
+            lecture: lecture::Lecture::from_env(),
+            progress: None,
+        }
+    }
+
+    /// Reports a step of a long tool ("Lecture du document…") to the channel, if it listens.
+    pub(crate) fn step(&self, label: &str) {
+        if let Some(p) = &self.progress {
+            p.step(label);
         }
     }
 }
@@ -139,6 +154,18 @@ pub trait Render {
     fn files(&self) -> Vec<Attachment> {
         Vec::new()
     }
+    /// A write this result leads to, planned at once for the human to confirm (a draft invoice
+    /// read from a photo → its validation).
+    fn follow_up(&self) -> Option<FollowUp> {
+        None
+    }
+}
+
+/// A tool call that a result proposes next.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FollowUp {
+    pub tool: &'static str,
+    pub args: serde_json::Value,
 }
 
 pub trait Tool: Send + Sync + 'static {
@@ -203,6 +230,7 @@ pub struct ToolResult {
     pub summary: String,
     pub tables: Vec<Table>,
     pub files: Vec<Attachment>,
+    pub follow_up: Option<FollowUp>,
 }
 
 /// A write's plan once erased, waiting for the human.
@@ -354,6 +382,7 @@ fn result_of<O: Serialize + Render>(
         summary: output.summary(),
         tables: output.tables(),
         files: output.files(),
+        follow_up: output.follow_up(),
         output: serde_json::to_value(output).map_err(|e| ToolError::Internal(e.to_string()))?,
     })
 }
@@ -417,6 +446,9 @@ pub fn catalog() -> Vec<ToolSpec> {
         ToolSpec::write::<annulation::AnnulerPaiement>(),
         ToolSpec::write::<appel::AppelDeFonds>(),
         ToolSpec::write::<invitation::Inviter>(),
+        ToolSpec::read::<extraction::ExtractInvoice>(),
+        ToolSpec::read::<extraction::CorrigerFacture>(),
+        ToolSpec::write::<extraction::ValiderFacture>(),
         ToolSpec::read::<ag::ConsulterAg>(),
         ToolSpec::write::<ag::PlanifierAg>(),
         ToolSpec::write::<ag::AjouterPointOrdreDuJour>(),

@@ -2,6 +2,7 @@
 //! accounts a caller may see, and the resolution of what they typed within that scope.
 
 use crate::ToolError;
+use wakil_schema::fold::closest;
 use wakil_schema::Caller;
 use wakil_schema::store::{CoproprietaireRef, Lookup, LotRef, ResidenceRef, Tenant};
 
@@ -64,6 +65,22 @@ pub(crate) async fn residence(
             None => Ok(None),
         },
     }
+}
+
+/// The syndic's supplier closest to `q`: (id, name), or the closest names when none is close.
+pub(crate) async fn fournisseur(t: &mut Tenant, q: &str) -> Result<(i64, String), ToolError> {
+    let all = t.fournisseurs().await?;
+    let best = closest(q, &all, |(_, nom)| nom, 0.8, 5);
+    let lookup = match best.as_slice() {
+        [] => Lookup::NotFound(
+            closest(q, &all, |(_, nom)| nom, 0.6, 5)
+                .into_iter()
+                .cloned()
+                .collect(),
+        ),
+        [one, ..] => Lookup::Found((*one).clone()),
+    };
+    resolved(lookup, "fournisseur", q, |(_, nom)| nom.clone())
 }
 
 /// Like [`residence`], when the tool needs exactly one: a caller with a single résidence gets it,

@@ -11,6 +11,7 @@ use wakil_schema::database::{Database, DbSource};
 use wakil_schema::store::ImpayeFiltre;
 use wakil_schema::{Caller, Canal, Clock, StatutOutbox, seed};
 use wakil_tools::envoi::{Envoyeurs, OutboxConfig, OutboxWorker};
+use wakil_tools::lecture::SecondAvis;
 use wakil_tools::{Called, FileStore, ToolContext, ToolError};
 
 /// `println!` that tolerates a closed pipe (`wakil users | head`) instead of panicking, so the
@@ -587,6 +588,17 @@ async fn serve(
     Ok(())
 }
 
+/// How long the model's second opinion on an invoice is awaited (`WAKIL_FACTURE_LLM_SECS`,
+/// 5 to 600 seconds, default 60); past it the parser's reading stands alone.
+fn second_avis_timeout() -> std::time::Duration {
+    let secs = std::env::var("WAKIL_FACTURE_LLM_SECS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|s| (5..=600).contains(s))
+        .unwrap_or(60);
+    std::time::Duration::from_secs(secs)
+}
+
 /// The web chat server on this database (`llm: None`: the fast path alone), and the tools'
 /// context it runs with (to close its pool afterwards).
 async fn build_server(
@@ -598,7 +610,27 @@ async fn build_server(
     files: FileStore,
     bots: bool,
 ) -> Result<(wakil_web_chat::server::Application, ToolContext)> {
-    let ctx = ToolContext::new(db.store(pool).await?, cli.clock(), files);
+    let mut ctx = ToolContext::new(db.store(pool).await?, cli.clock(), files);
+    // The model, when enabled, gives a second opinion on each invoice read.
+    if let Some(llm) = &llm {
+        ctx.lecture = ctx.lecture.clone().with_second_avis(Some(SecondAvis {
+            url: llm.config().host.clone(),
+            model: llm.config().model.clone(),
+            timeout: second_avis_timeout(),
+        }));
+    }
+    match ctx.lecture.reader() {
+        Ok(reader) => out!(
+            "Lecture des factures : {}{}.",
+            reader.engine_name(),
+            if ctx.lecture.second_avis.is_some() {
+                " + second avis du modèle"
+            } else {
+                ""
+            }
+        ),
+        Err(why) => out!("Lecture des factures : indisponible ({why})"),
+    }
     if bots {
         (config.telegram, config.whatsapp) =
             wakil_web_chat::channels::settings_from_env(&ctx.envoi);

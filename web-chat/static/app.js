@@ -499,7 +499,9 @@ function renderTable(table) {
   // A header without a label (a column of row labels) still names its column for screen readers.
   const header = (c, i) =>
     c.label ? cell('th', c.label, i, { scope: 'col' }) : h('th', { scope: 'col' }, h('span', { class: 'visually-hidden', text: 'Libellé' }));
-  const row = (cells) => h('tr', {}, cells.map((value, i) => cell('td', value, i)));
+  // A field read with doubt ("⚠ à vérifier") or still missing ("à compléter") stands out.
+  const doubtful = (cells) => cells.some((v) => typeof v === 'string' && (v.startsWith('⚠') || v === 'à compléter'));
+  const row = (cells) => h('tr', { class: doubtful(cells) ? 'doubtful' : null }, cells.map((value, i) => cell('td', value, i)));
   return h(
     'div',
     // Focusable so that a table wider than a phone scrolls with the keyboard too.

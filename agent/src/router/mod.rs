@@ -10,6 +10,7 @@
 //! nothing itself: the tools check the caller's scope.
 
 mod entities;
+mod facture;
 mod invitation;
 mod lexicon;
 mod names;
@@ -49,6 +50,10 @@ pub enum Intent {
     Paiement,
     /// An invitation to Telegram or WhatsApp (recognised apart: see [`invitation`]).
     Invitation,
+    /// A field of a draft invoice corrected (recognised apart: see [`facture`]).
+    CorrectionFacture,
+    /// A draft invoice to validate.
+    ValidationFacture,
 }
 
 impl Intent {
@@ -62,6 +67,8 @@ impl Intent {
             Intent::Relance => "send_relance",
             Intent::Paiement => "record_payment",
             Intent::Invitation => "inviter",
+            Intent::CorrectionFacture => "corriger_facture",
+            Intent::ValidationFacture => "valider_facture",
         }
     }
 
@@ -116,6 +123,20 @@ pub async fn route(
     let lang = detect_lang(text);
     // Invitations have words of their own: recognised first, apart. A co-owner's request, or one
     // the router cannot read entirely, goes to the LLM.
+    // The review of a draft invoice: a field dictated, or its validation (staff only).
+    if caller.role.is_staff()
+        && let Some(route) = facture::recognise(text)
+    {
+        let intent = match &route {
+            Route::Call { tool, .. } if *tool == "valider_facture" => Intent::ValidationFacture,
+            _ => Intent::CorrectionFacture,
+        };
+        return Ok(Routed {
+            route,
+            intent: Some(intent),
+            lang,
+        });
+    }
     if let Some(demande) = invitation::recognise(text) {
         let route = match demande {
             Ok(d) if caller.role.is_staff() => invitation::route(store, caller, d).await?,

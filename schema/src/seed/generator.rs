@@ -604,6 +604,23 @@ impl Generator {
             banque: spec.compte.map(|c| c.0),
             rib: spec.compte.map(|c| c.1),
         });
+        // The distributor's contract number for the résidence, as its bills print it: derived
+        // from the ids (not drawn), so the rest of the demo data stays the same.
+        if let Some(d) = sy
+            .suppliers
+            .get(&SupplierKey::Distributeur(spec.distributeur.nom))
+        {
+            chunk
+                .batch
+                .references_fournisseurs
+                .push(ReferenceFournisseurRow {
+                    id: next(&mut self.ids.references_fournisseurs),
+                    syndic_id: sy.id,
+                    residence_id: rid,
+                    fournisseur_id: d.id,
+                    reference: format!("{}-{:08}", d.prefixe, (rid * 104_729 + 7_919) % 100_000_000),
+                });
+        }
 
         // Lots and their quote-parts: weighted surfaces split exactly over the base.
         let plan = spec.layout.lots(rng);

@@ -234,6 +234,14 @@ table!(Fournisseurs, FournisseurRow, "fournisseurs" {
     rib: Option<String> = "text",
 });
 
+table!(ReferencesFournisseurs, ReferenceFournisseurRow, "references_fournisseurs" {
+    id: i64 = "bigint",
+    syndic_id: i64 = "bigint",
+    residence_id: i64 = "bigint",
+    fournisseur_id: i64 = "bigint",
+    reference: String = "text",
+});
+
 table!(Factures, FactureRow, "factures" {
     id: i64 = "bigint",
     syndic_id: i64 = "bigint",
@@ -453,6 +461,7 @@ batch!(
     paiements: Paiements,
     allocations: Allocations,
     factures: Factures,
+    references_fournisseurs: ReferencesFournisseurs,
     assemblees: Assemblees,
     ordre_du_jour: OrdreDuJour,
     presences: Presences,

@@ -30,7 +30,10 @@ pub use canal::{
 };
 pub use conversation::{AuditEntry, Claim, PendingAction, StoredMessage};
 pub use documents::{EnteteDocument, NouveauDocument};
-pub use factures::{FactureFiltre, FactureLigne, FacturesTrouvees};
+pub use factures::{
+    Doublon, FactureDetail, FactureFiltre, FactureLigne, FacturesTrouvees, FournisseurConnu,
+    LectureFacture, RaisonDoublon, ResidenceConnue, Validation, ValeursFacture,
+};
 pub use impayes::{ImpayeFiltre, ImpayeLigne};
 pub use outbox::{EnvoiDu, IssueEnvoi, OutboxLigne, lister_outbox, relancer_abandonne};
 pub use paiement::{

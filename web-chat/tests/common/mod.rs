@@ -33,6 +33,11 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(None, |_| {}).await
 }
 
+/// Like [`spawn_app`], with the tools' context changed by `adjust` (the invoice reader).
+pub async fn spawn_app_with_context(adjust: impl FnOnce(&mut ToolContext)) -> TestApp {
+    spawn_app_inner(None, |_| {}, adjust).await
+}
+
 /// Like [`spawn_app`], with these outbound channels and the server's settings changed by
 /// `configure` (the bots: Telegram, WhatsApp).
 pub async fn spawn_app_configured(
@@ -57,6 +62,14 @@ async fn spawn_app_with(
     outbox: Option<Outbox>,
     configure: impl FnOnce(&mut ServeConfig),
 ) -> TestApp {
+    spawn_app_inner(outbox, configure, |_| {}).await
+}
+
+async fn spawn_app_inner(
+    outbox: Option<Outbox>,
+    configure: impl FnOnce(&mut ServeConfig),
+    adjust: impl FnOnce(&mut ToolContext),
+) -> TestApp {
     let db = fresh(Template::Demo).await;
     let files_dir = std::env::temp_dir().join(format!("wakil-files-{}", db.name));
     let mut ctx = ToolContext::new(
@@ -67,6 +80,7 @@ async fn spawn_app_with(
     if let Some((envoi, _)) = &outbox {
         ctx.envoi = envoi.clone();
     }
+    adjust(&mut ctx);
     let agent = Agent::new(ctx.clone(), None, AgentConfig::default());
     let mut config = ServeConfig::new("127.0.0.1:0".parse().unwrap());
     configure(&mut config);

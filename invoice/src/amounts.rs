@@ -1,0 +1,366 @@
+//! HT, TVA and TTC settled together: of the amounts the labels gave, the triple that adds up
+//! (HT + TVA = TTC, TVA ≈ HT × a Moroccan rate) wins; with two of them the third is derived; when
+//! the amounts read do not add up, all three are doubtful and the gap is told.
+
+use rust_decimal::Decimal;
+
+use crate::data::DOUBTFUL_BELOW;
+use crate::reading::{Candidate, RATES, Reading};
+use crate::text::money;
+
+/// HT + TVA may differ from TTC by this much (a cent of rounding).
+const SUM_TOLERANCE: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
+/// TVA may differ from HT × rate by this much (rounded per line, or to the dirham).
+const RATE_TOLERANCE: Decimal = Decimal::ONE;
+
+/// Whether HT + TVA = TTC, to the cent.
+pub(crate) fn adds_up(ht: Decimal, tva: Decimal, ttc: Decimal) -> bool {
+    (ht + tva - ttc).abs() <= SUM_TOLERANCE
+}
+
+/// The Moroccan VAT rate (7, 10, 14 or 20) that gives `tva` on `ht`, if any.
+pub(crate) fn rate_of(ht: Decimal, tva: Decimal) -> Option<Decimal> {
+    if ht <= Decimal::ZERO {
+        return None;
+    }
+    RATES
+        .iter()
+        .map(|r| Decimal::from(*r))
+        .map(|r| (r, (ht * r / Decimal::ONE_HUNDRED - tva).abs()))
+        .filter(|(_, gap)| *gap <= RATE_TOLERANCE)
+        .min_by_key(|(_, gap)| *gap)
+        .map(|(r, _)| r)
+}
+
+/// "HT + TVA ≠ TTC : écart de 0,10 MAD." for the user.
+pub(crate) fn gap_note(ht: Decimal, tva: Decimal, ttc: Decimal) -> String {
+    format!(
+        "HT + TVA ≠ TTC : écart de {} MAD. Vérifiez les montants sur la facture.",
+        money((ht + tva - ttc).abs())
+    )
+}
+
+/// The amounts settled, each with its confidence.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Settled {
+    pub ht: Option<(Decimal, f32)>,
+    pub tva: Option<(Decimal, f32)>,
+    pub ttc: Option<(Decimal, f32)>,
+    pub taux: Option<(Decimal, f32)>,
+    pub notes: Vec<String>,
+}
+
+/// Confidence of an amount read beside a label of `strength` in a triple that adds up.
+fn consistent(strength: f32) -> f32 {
+    0.9 + 0.07 * strength.min(1.0)
+}
+/// Confidence of the two amounts read of a pair that fits a rate, the third derived.
+const PAIR: f32 = 0.9;
+/// Confidence of a derived amount (found elsewhere in the text unlabelled: [`PAIR`]).
+const DERIVED: f32 = 0.85;
+/// Confidence of amounts that do not add up.
+const INCONSISTENT: f32 = 0.5;
+/// Confidence of an amount read alone, nothing to check it against.
+const ALONE: f32 = 0.6;
+
+/// The distinct values of a list, each with its best strength, strongest first.
+fn distinct(list: &[Candidate<Decimal>]) -> Vec<(Decimal, f32)> {
+    let mut out: Vec<(Decimal, f32)> = Vec::new();
+    for c in list {
+        match out.iter_mut().find(|(v, _)| *v == c.value) {
+            Some(slot) => slot.1 = slot.1.max(c.strength),
+            None => out.push((c.value, c.strength)),
+        }
+    }
+    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    out
+}
+
+/// Settles HT, TVA, TTC and the rate from what the labels gave.
+pub(crate) fn settle(reading: &Reading) -> Settled {
+    let (hts, tvas, ttcs) = (
+        distinct(&reading.ht),
+        distinct(&reading.tva),
+        distinct(&reading.ttc),
+    );
+    let read_rate = distinct(&reading.rates).first().copied();
+    let rate_conf = |rate: Decimal, notes: &mut Vec<String>| match read_rate {
+        Some((r, _)) if r == rate => 0.97,
+        Some((r, _)) => {
+            notes.push(format!(
+                "Le taux de TVA imprimé ({r} %) ne correspond pas aux montants ({rate} %)."
+            ));
+            INCONSISTENT
+        }
+        None => 0.9,
+    };
+    let mut out = Settled::default();
+
+    // A triple that adds up, the labels' strengths and a fitting rate deciding between several.
+    let mut best: Option<(f32, [(Decimal, f32); 3])> = None;
+    for h in &hts {
+        for t in &tvas {
+            for c in &ttcs {
+                if !adds_up(h.0, t.0, c.0) {
+                    continue;
+                }
+                let rate = rate_of(h.0, t.0);
+                let score = h.1
+                    + t.1
+                    + c.1
+                    + if rate.is_some() { 1.0 } else { 0.0 }
+                    + if rate.is_some() && rate == read_rate.map(|r| r.0) {
+                        0.5
+                    } else {
+                        0.0
+                    };
+                if best.is_none_or(|(s, _)| score > s) {
+                    best = Some((score, [*h, *t, *c]));
+                }
+            }
+        }
+    }
+    if let Some((_, [h, t, c])) = best {
+        match rate_of(h.0, t.0) {
+            Some(rate) => {
+                out.ht = Some((h.0, consistent(h.1)));
+                out.tva = Some((t.0, consistent(t.1)));
+                out.ttc = Some((c.0, consistent(c.1)));
+                out.taux = Some((rate, rate_conf(rate, &mut out.notes)));
+            }
+            None => {
+                out.ht = Some((h.0, DOUBTFUL_BELOW + 0.05));
+                out.tva = Some((t.0, DOUBTFUL_BELOW + 0.05));
+                out.ttc = Some((c.0, DOUBTFUL_BELOW + 0.05));
+                out.notes.push(
+                    "La TVA ne correspond à aucun taux marocain (7, 10, 14 ou 20 %) : vérifiez le taux."
+                        .to_string(),
+                );
+            }
+        }
+        return out;
+    }
+
+    let strong = |list: &[(Decimal, f32)]| list.first().filter(|c| c.1 >= 0.8).copied();
+    if let (Some(h), Some(t), Some(c)) = (strong(&hts), strong(&tvas), strong(&ttcs)) {
+        out.ht = Some((h.0, INCONSISTENT));
+        out.tva = Some((t.0, INCONSISTENT));
+        out.ttc = Some((c.0, INCONSISTENT));
+        out.taux = read_rate.map(|r| (r.0, INCONSISTENT));
+        out.notes.push(gap_note(h.0, t.0, c.0));
+        return out;
+    }
+
+    if let Some(pair) = best_pair(&hts, &tvas, &ttcs) {
+        let found_elsewhere = reading.loose_amounts.contains(&pair.derived());
+        let derived_conf = if found_elsewhere { PAIR } else { DERIVED };
+        let (ht, tva, ttc) = pair.amounts();
+        let rate = pair.rate;
+        out.ht = Some((
+            ht,
+            if pair.missing == Missing::Ht {
+                derived_conf
+            } else {
+                PAIR
+            },
+        ));
+        out.tva = Some((
+            tva,
+            if pair.missing == Missing::Tva {
+                derived_conf
+            } else {
+                PAIR
+            },
+        ));
+        out.ttc = Some((
+            ttc,
+            if pair.missing == Missing::Ttc {
+                derived_conf
+            } else {
+                PAIR
+            },
+        ));
+        out.taux = Some((rate, rate_conf(rate, &mut out.notes)));
+        out.notes.push(
+            match pair.missing {
+                Missing::Ht => "Montant HT calculé : TTC − TVA.",
+                Missing::Tva => "Montant de la TVA calculé : TTC − HT.",
+                Missing::Ttc => "Total TTC calculé : HT + TVA.",
+            }
+            .to_string(),
+        );
+        return out;
+    }
+
+    let (h, t, c) = (hts.first(), tvas.first(), ttcs.first());
+    match (h, t, c) {
+        // No VAT: what is paid is the amount before tax.
+        (Some(h), None, Some(c)) if h.0 == c.0 => {
+            out.ht = Some((h.0, PAIR));
+            out.ttc = Some((c.0, PAIR));
+            out.notes.push("Facture sans TVA.".to_string());
+        }
+        (None, None, Some(c)) => {
+            out.ttc = Some((c.0, 0.75 + 0.1 * c.1));
+        }
+        (Some(h), None, None) if read_rate.is_some() => {
+            let rate = read_rate.map_or(Decimal::ZERO, |r| r.0);
+            let tva = (h.0 * rate / Decimal::ONE_HUNDRED).round_dp(2);
+            out.ht = Some((h.0, ALONE));
+            out.tva = Some((tva, ALONE));
+            out.ttc = Some((h.0 + tva, ALONE));
+            out.taux = Some((rate, ALONE));
+            out.notes.push(
+                "TVA et total TTC calculés d'après le montant HT et le taux : vérifiez-les."
+                    .to_string(),
+            );
+        }
+        _ => {
+            out.ht = h.map(|h| (h.0, ALONE));
+            out.tva = t.map(|t| (t.0, ALONE));
+            out.ttc = c.map(|c| (c.0, ALONE));
+            out.taux = read_rate.map(|r| (r.0, ALONE));
+            if h.is_some() || t.is_some() || c.is_some() {
+                out.notes.push(
+                    "Les montants lus ne se recoupent pas (HT, TVA, TTC) : vérifiez-les."
+                        .to_string(),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Missing {
+    Ht,
+    Tva,
+    Ttc,
+}
+
+/// Two amounts read that fit a rate, and the third derived from them.
+#[derive(Debug, Clone, Copy)]
+struct Pair {
+    ht: Decimal,
+    tva: Decimal,
+    ttc: Decimal,
+    rate: Decimal,
+    missing: Missing,
+    score: f32,
+}
+
+impl Pair {
+    fn amounts(&self) -> (Decimal, Decimal, Decimal) {
+        (self.ht, self.tva, self.ttc)
+    }
+
+    fn derived(&self) -> Decimal {
+        match self.missing {
+            Missing::Ht => self.ht,
+            Missing::Tva => self.tva,
+            Missing::Ttc => self.ttc,
+        }
+    }
+}
+
+fn best_pair(
+    hts: &[(Decimal, f32)],
+    tvas: &[(Decimal, f32)],
+    ttcs: &[(Decimal, f32)],
+) -> Option<Pair> {
+    let mut pairs: Vec<Pair> = Vec::new();
+    let mut push = |ht: Decimal, tva: Decimal, ttc: Decimal, missing, score| {
+        if let Some(rate) = rate_of(ht, tva) {
+            pairs.push(Pair {
+                ht,
+                tva,
+                ttc,
+                rate,
+                missing,
+                score,
+            });
+        }
+    };
+    for h in hts {
+        for c in ttcs {
+            push(h.0, c.0 - h.0, c.0, Missing::Tva, h.1 + c.1);
+        }
+        for t in tvas {
+            push(h.0, t.0, h.0 + t.0, Missing::Ttc, h.1 + t.1);
+        }
+    }
+    for t in tvas {
+        for c in ttcs {
+            push(c.0 - t.0, t.0, c.0, Missing::Ht, t.1 + c.1);
+        }
+    }
+    pairs
+        .into_iter()
+        .reduce(|a, b| if b.score > a.score { b } else { a })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn settled(text: &str) -> Settled {
+        settle(&Reading::read(text))
+    }
+
+    fn value(x: Option<(Decimal, f32)>) -> Option<Decimal> {
+        x.map(|v| v.0)
+    }
+
+    #[test]
+    fn rates_and_sums() {
+        assert_eq!(rate_of(dec!(1038.00), dec!(207.60)), Some(dec!(20)));
+        assert_eq!(rate_of(dec!(1000), dec!(70)), Some(dec!(7)));
+        assert_eq!(rate_of(dec!(1000), dec!(150)), None);
+        assert!(adds_up(dec!(1038.00), dec!(207.60), dec!(1245.60)));
+        assert!(!adds_up(dec!(1038.00), dec!(207.60), dec!(1245.70)));
+    }
+
+    #[test]
+    fn the_triple_that_adds_up_wins() {
+        let s = settled("Montant HT 500,00\nTotal HT 1 038,00\nTVA 20% 207,60\nTotal TTC 1 245,60");
+        assert_eq!(value(s.ht), Some(dec!(1038.00)));
+        assert_eq!(value(s.tva), Some(dec!(207.60)));
+        assert_eq!(value(s.ttc), Some(dec!(1245.60)));
+        assert_eq!(value(s.taux), Some(dec!(20)));
+        assert!(s.ht.is_some_and(|h| h.1 >= DOUBTFUL_BELOW));
+        assert!(s.notes.is_empty());
+    }
+
+    #[test]
+    fn two_amounts_give_the_third() {
+        let s = settled("Total HT 1 000,00\nNet à payer 1 140,00");
+        assert_eq!(value(s.tva), Some(dec!(140.00)));
+        assert_eq!(value(s.taux), Some(dec!(14)));
+        let (tva_conf, ht_conf) = (s.tva.map_or(0.0, |t| t.1), s.ht.map_or(0.0, |t| t.1));
+        assert!(tva_conf < ht_conf && tva_conf >= DOUBTFUL_BELOW);
+        assert!(s.notes.iter().any(|n| n.contains("calculé")));
+    }
+
+    #[test]
+    fn amounts_that_do_not_add_up_are_doubtful() {
+        let s = settled("Total HT 1 000,00\nTVA 20% 200,00\nTotal TTC 1 200,10");
+        assert_eq!(value(s.ttc), Some(dec!(1200.10)));
+        for x in [s.ht, s.tva, s.ttc] {
+            assert!(x.is_some_and(|x| x.1 < DOUBTFUL_BELOW));
+        }
+        assert!(
+            s.notes
+                .iter()
+                .any(|n| n.starts_with("HT + TVA ≠ TTC : écart de 0,10 MAD"))
+        );
+    }
+
+    #[test]
+    fn a_total_alone() {
+        let s = settled("Total 1 800 DH");
+        assert_eq!(value(s.ttc), Some(dec!(1800)));
+        assert_eq!(s.ht, None);
+        assert!(s.ttc.is_some_and(|x| x.1 >= DOUBTFUL_BELOW));
+    }
+}

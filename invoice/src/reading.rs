@@ -1,0 +1,545 @@
+//! One pass over the lines: each label gets the value that follows it — on its line, up to the
+//! next label, or, when a layout puts labels and values in separate blocks, on the next lines
+//! holding only values, in the order the labels came.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::date::{FoundDate, MonthYear, quarter, scan_dates, scan_month_years};
+use crate::labels::{Hit, Place, Slot, hits};
+use crate::number::{Amount, is_currency_word, scan_amounts};
+use crate::text::{Line, digit_at, lines};
+
+/// A value read for a field, and how sure the reading is (the label's strength, lowered for a
+/// value taken from a later line or repaired from OCR slips).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Candidate<T> {
+    pub value: T,
+    pub strength: f32,
+    pub line: usize,
+}
+
+/// A line with what was found in it.
+#[derive(Debug)]
+pub(crate) struct ReadLine {
+    pub line: Line,
+    pub dates: Vec<FoundDate>,
+    pub months: Vec<MonthYear>,
+    pub amounts: Vec<Amount>,
+    pub hits: Vec<Hit>,
+}
+
+/// Everything the labels gave.
+#[derive(Debug, Default)]
+pub(crate) struct Reading {
+    pub lines: Vec<ReadLine>,
+    pub ht: Vec<Candidate<Decimal>>,
+    pub tva: Vec<Candidate<Decimal>>,
+    pub ttc: Vec<Candidate<Decimal>>,
+    pub rates: Vec<Candidate<Decimal>>,
+    pub date_facture: Vec<Candidate<NaiveDate>>,
+    pub echeance: Vec<Candidate<NaiveDate>>,
+    pub periode: Vec<Candidate<(NaiveDate, NaiveDate)>>,
+    pub numero: Vec<Candidate<String>>,
+    /// Dates no label took (line, date).
+    pub loose_dates: Vec<(usize, NaiveDate)>,
+    /// Money amounts no label took.
+    pub loose_amounts: Vec<Decimal>,
+}
+
+/// How much a value read on a later line is trusted compared with one beside its label.
+const LATER_LINE: f32 = 0.9;
+/// How many lines a label waits for its value.
+const WAIT_LINES: usize = 8;
+/// A repaired OCR slip ("1 O38,00") costs this much.
+const REPAIRED: f32 = 0.9;
+
+/// The VAT rates of Morocco.
+pub(crate) const RATES: [i64; 4] = [7, 10, 14, 20];
+
+pub(crate) fn is_rate(value: Decimal) -> bool {
+    RATES.iter().any(|r| Decimal::from(*r) == value)
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Waiting {
+    slot: Slot,
+    strength: f32,
+    line: usize,
+}
+
+impl Reading {
+    pub(crate) fn read(text: &str) -> Reading {
+        let mut reading = Reading::default();
+        let mut waiting: Vec<Waiting> = Vec::new();
+        for (n, line) in lines(text).into_iter().enumerate() {
+            let dates = scan_dates(&line);
+            let months = scan_month_years(&line, &dates);
+            let mut masked: Vec<(usize, usize)> = dates.iter().map(|d| (d.start, d.end)).collect();
+            masked.extend(
+                months
+                    .iter()
+                    .filter(|m| !m.numeric)
+                    .map(|m| (m.start, m.end)),
+            );
+            let amounts = scan_amounts(&line.raw, &masked);
+            let hits = hits(&line);
+            let read = ReadLine {
+                line,
+                dates,
+                months,
+                amounts,
+                hits,
+            };
+            waiting.retain(|w| n - w.line <= WAIT_LINES);
+            reading.take_line(n, &read, &mut waiting);
+            reading.lines.push(read);
+        }
+        reading
+    }
+
+    fn take_line(&mut self, n: usize, read: &ReadLine, waiting: &mut Vec<Waiting>) {
+        let mut used_dates: Vec<usize> = Vec::new();
+        let mut used_amounts: Vec<usize> = Vec::new();
+        let mut periode_found = false;
+        if let Some((range, used, strength)) = date_range(read) {
+            self.periode.push(Candidate {
+                value: range,
+                strength,
+                line: n,
+            });
+            used_dates.extend(used);
+            periode_found = true;
+        }
+        for hit in &read.hits {
+            if hit.slot == Slot::Periode && periode_found {
+                continue;
+            }
+            let took = self.take_hit(n, read, hit, &mut used_dates, &mut used_amounts);
+            let waits = match hit.slot {
+                Slot::Ht | Slot::Tva | Slot::Ttc | Slot::Echeance => true,
+                Slot::DateFacture | Slot::Numero => hit.place != Place::Before,
+                Slot::Periode => hit.strength >= 1.0,
+                Slot::Taux | Slot::Other => false,
+            };
+            if !took && waits {
+                waiting.push(Waiting {
+                    slot: hit.slot,
+                    strength: hit.strength,
+                    line: n,
+                });
+            }
+        }
+        if read.hits.is_empty() && !read.line.is_blank() {
+            self.take_for_waiting(n, read, waiting, &mut used_dates, &mut used_amounts);
+        }
+        for (i, d) in read.dates.iter().enumerate() {
+            if !used_dates.contains(&i) {
+                self.loose_dates.push((n, d.date));
+            }
+        }
+        for (i, a) in read.amounts.iter().enumerate() {
+            if !used_amounts.contains(&i) && a.is_money() {
+                self.loose_amounts.push(a.value);
+            }
+        }
+    }
+
+    /// The value of one label on its own line; whether it found one.
+    fn take_hit(
+        &mut self,
+        n: usize,
+        read: &ReadLine,
+        hit: &Hit,
+        used_dates: &mut Vec<usize>,
+        used_amounts: &mut Vec<usize>,
+    ) -> bool {
+        let in_region = |start: usize| start >= hit.end && start < hit.region_end;
+        let right_after = |start: usize| {
+            start >= hit.end
+                && read.line.raw[hit.end..start]
+                    .iter()
+                    .all(|c| !c.is_alphanumeric())
+                && start - hit.end <= 4
+        };
+        let placed =
+            |start: usize| in_region(start) && (hit.place != Place::Before || right_after(start));
+        match hit.slot {
+            Slot::Ht | Slot::Tva | Slot::Ttc => {
+                for (i, a) in read.amounts.iter().enumerate() {
+                    if !in_region(a.start) {
+                        continue;
+                    }
+                    if a.percent {
+                        used_amounts.push(i);
+                        if hit.slot == Slot::Tva && is_rate(a.value) {
+                            self.rates.push(Candidate {
+                                value: a.value,
+                                strength: hit.strength,
+                                line: n,
+                            });
+                        }
+                        continue;
+                    }
+                    used_amounts.push(i);
+                    self.push_amount(hit.slot, a, hit.strength, n);
+                    return true;
+                }
+                false
+            }
+            Slot::Taux => {
+                for (i, a) in read.amounts.iter().enumerate() {
+                    if in_region(a.start) && is_rate(a.value) {
+                        used_amounts.push(i);
+                        self.rates.push(Candidate {
+                            value: a.value,
+                            strength: hit.strength,
+                            line: n,
+                        });
+                        return true;
+                    }
+                }
+                false
+            }
+            Slot::DateFacture | Slot::Echeance => {
+                let found = read
+                    .dates
+                    .iter()
+                    .enumerate()
+                    .find(|(i, d)| placed(d.start) && !used_dates.contains(i));
+                match found {
+                    Some((i, d)) => {
+                        used_dates.push(i);
+                        let list = if hit.slot == Slot::Echeance {
+                            &mut self.echeance
+                        } else {
+                            &mut self.date_facture
+                        };
+                        list.push(Candidate {
+                            value: d.date,
+                            strength: hit.strength,
+                            line: n,
+                        });
+                        true
+                    }
+                    None => false,
+                }
+            }
+            Slot::Periode => {
+                let month = read
+                    .months
+                    .iter()
+                    .find(|m| in_region(m.start))
+                    .and_then(MonthYear::bounds)
+                    .or_else(|| quarter(&read.line));
+                if let Some(range) = month {
+                    self.periode.push(Candidate {
+                        value: range,
+                        strength: hit.strength,
+                        line: n,
+                    });
+                }
+                month.is_some()
+            }
+            Slot::Numero => match code_after(&read.line, hit.end, hit.region_end, &read.dates) {
+                Some(code) if hit.place != Place::Before || code.0 - hit.end <= 4 => {
+                    self.numero.push(Candidate {
+                        value: code.1,
+                        strength: hit.strength,
+                        line: n,
+                    });
+                    true
+                }
+                _ => false,
+            },
+            Slot::Other => {
+                for (i, d) in read.dates.iter().enumerate() {
+                    if in_region(d.start) {
+                        used_dates.push(i);
+                    }
+                }
+                for (i, a) in read.amounts.iter().enumerate() {
+                    if in_region(a.start) {
+                        used_amounts.push(i);
+                    }
+                }
+                true
+            }
+        }
+    }
+
+    fn push_amount(&mut self, slot: Slot, a: &Amount, strength: f32, n: usize) {
+        let strength = if a.repaired {
+            strength * REPAIRED
+        } else {
+            strength
+        };
+        let list = match slot {
+            Slot::Ht => &mut self.ht,
+            Slot::Tva => &mut self.tva,
+            _ => &mut self.ttc,
+        };
+        list.push(Candidate {
+            value: a.value,
+            strength,
+            line: n,
+        });
+        // "TVA 20 207,60" read as one number: the rate, then the amount.
+        if let Some((head, tail)) = a.split
+            && slot == Slot::Tva
+            && is_rate(head)
+        {
+            self.tva.push(Candidate {
+                value: tail,
+                strength: strength * LATER_LINE,
+                line: n,
+            });
+            self.rates.push(Candidate {
+                value: head,
+                strength: strength * LATER_LINE,
+                line: n,
+            });
+        }
+    }
+
+    /// A line without labels holding only values gives them to the labels waiting, in order.
+    fn take_for_waiting(
+        &mut self,
+        n: usize,
+        read: &ReadLine,
+        waiting: &mut Vec<Waiting>,
+        used_dates: &mut Vec<usize>,
+        used_amounts: &mut Vec<usize>,
+    ) {
+        if waiting.is_empty() {
+            return;
+        }
+        let first_numero = waiting.iter().position(|w| w.slot == Slot::Numero);
+        if !values_only(read) {
+            // "N° facture" alone, its number on the next line.
+            if let Some(k) = first_numero
+                && let Some((_, code)) = code_after(&read.line, 0, read.line.raw.len(), &read.dates)
+                && read.line.words.len() <= 3
+            {
+                let w = waiting.remove(k);
+                self.numero.push(Candidate {
+                    value: code,
+                    strength: w.strength * LATER_LINE,
+                    line: n,
+                });
+            }
+            return;
+        }
+        if let Some((range, used, strength)) = date_range(read)
+            && let Some(k) = waiting.iter().position(|w| w.slot == Slot::Periode)
+        {
+            waiting.remove(k);
+            used_dates.extend(used);
+            self.periode.push(Candidate {
+                value: range,
+                strength: strength * LATER_LINE,
+                line: n,
+            });
+        }
+        for (i, d) in read.dates.iter().enumerate() {
+            if used_dates.contains(&i) {
+                continue;
+            }
+            if let Some(k) = waiting.iter().position(|w| w.slot.wants_date()) {
+                let w = waiting.remove(k);
+                used_dates.push(i);
+                let list = if w.slot == Slot::Echeance {
+                    &mut self.echeance
+                } else {
+                    &mut self.date_facture
+                };
+                list.push(Candidate {
+                    value: d.date,
+                    strength: w.strength * LATER_LINE,
+                    line: n,
+                });
+            }
+        }
+        for (i, a) in read.amounts.iter().enumerate() {
+            if a.percent {
+                continue;
+            }
+            if let Some(k) = waiting.iter().position(|w| w.slot.wants_amount()) {
+                let w = waiting.remove(k);
+                used_amounts.push(i);
+                self.push_amount(w.slot, a, w.strength * LATER_LINE, n);
+            }
+        }
+    }
+}
+
+/// Whether a line holds only values: its words all belong to dates, amounts or currency words.
+fn values_only(read: &ReadLine) -> bool {
+    let spans: Vec<(usize, usize)> = read
+        .dates
+        .iter()
+        .map(|d| (d.start, d.end))
+        .chain(read.amounts.iter().map(|a| (a.start, a.end)))
+        .chain(read.months.iter().map(|m| (m.start, m.end)))
+        .collect();
+    !spans.is_empty()
+        && read.line.words.iter().all(|w| {
+            is_currency_word(&w.text)
+                || matches!(w.text.as_str(), "au" | "du" | "ttc" | "ht")
+                || spans.iter().any(|&(a, b)| a <= w.start && w.end <= b)
+        })
+}
+
+/// "du 01/01/2025 au 31/01/2025", "Période : 01/01/2025 - 31/01/2025": the range, the indices of
+/// its dates and its strength.
+fn date_range(read: &ReadLine) -> Option<((NaiveDate, NaiveDate), [usize; 2], f32)> {
+    let line = &read.line;
+    let periode_label = read.hits.iter().any(|h| h.slot == Slot::Periode);
+    read.dates.windows(2).enumerate().find_map(|(i, pair)| {
+        let (a, b) = (pair[0], pair[1]);
+        if a.date > b.date {
+            return None;
+        }
+        let between = fold_between(line, a.end, b.start);
+        let joined = matches!(between.trim(), "au" | "a" | "-" | "/" | "jusqu au" | "->");
+        let word_before = line
+            .words
+            .iter()
+            .rev()
+            .find(|w| w.end <= a.start)
+            .map(|w| w.text.as_str());
+        let opens = word_before == Some("du") || periode_label;
+        (joined && opens).then_some((
+            (a.date, b.date),
+            [i, i + 1],
+            if periode_label { 1.0 } else { 0.85 },
+        ))
+    })
+}
+
+fn fold_between(line: &Line, start: usize, end: usize) -> String {
+    line.folded[start..end.max(start)]
+        .iter()
+        .collect::<String>()
+        .replace('\'', " ")
+}
+
+/// The code printed after a label ("F-2025/0012", "FA 2025 0042"): its start and its text as
+/// printed, punctuation around it and OCR slips inside digit runs removed. It must hold a digit
+/// and be no date.
+fn code_after(line: &Line, from: usize, to: usize, dates: &[FoundDate]) -> Option<(usize, String)> {
+    let chars = &line.raw;
+    let to = to.min(chars.len());
+    let mut i = from;
+    let skipped = |c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                ':' | ';' | '.' | '=' | '#' | '°' | 'º' | '-' | '\'' | '’' | '*' | '"'
+            )
+    };
+    while i < to && skipped(chars[i]) {
+        i += 1;
+    }
+    let start = i;
+    let mut end = i;
+    while end < to && !chars[end].is_whitespace() {
+        end += 1;
+    }
+    let first: String = chars[start..end].iter().collect();
+    let mut end_all = end;
+    // "FA 2025-0042": a short prefix of capitals, then the number.
+    if first.chars().all(|c| c.is_ascii_uppercase()) && (1..=4).contains(&first.len()) {
+        let mut j = end;
+        while j < to && chars[j] == ' ' {
+            j += 1;
+        }
+        let mut k = j;
+        while k < to && !chars[k].is_whitespace() {
+            k += 1;
+        }
+        if chars.get(j).is_some_and(char::is_ascii_digit) {
+            end_all = k;
+        }
+    }
+    let mut code: Vec<char> = chars[start..end_all].to_vec();
+    while code
+        .last()
+        .is_some_and(|c| matches!(c, '.' | ',' | ';' | ':' | ')'))
+    {
+        code.pop();
+    }
+    // Only the slips that codes do not use as letters: "O" for 0, "l" or "I" for 1.
+    let repaired: String = (0..code.len())
+        .map(|k| match digit_at(&code, k) {
+            Some((d, true)) if matches!(code[k], 'O' | 'o' | 'l' | 'I') => {
+                char::from_digit(d, 10).unwrap_or(code[k])
+            }
+            _ => code[k],
+        })
+        .collect();
+    let is_date = dates.iter().any(|d| d.start == start);
+    let ok = repaired.chars().any(|c| c.is_ascii_digit())
+        && repaired.chars().count() <= 30
+        && !is_date
+        && repaired.chars().any(|c| c.is_alphanumeric());
+    ok.then_some((start, repaired))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn values<T: Clone>(list: &[Candidate<T>]) -> Vec<T> {
+        list.iter().map(|c| c.value.clone()).collect()
+    }
+
+    #[test]
+    fn values_beside_their_labels() {
+        let r = Reading::read(
+            "Facture N° FA-2025/0012 du 15/01/2025\nTotal HT ....... 1 038,00\nTVA 20 % 207,60\nNet à payer : 1 245,60 DH",
+        );
+        assert_eq!(values(&r.numero), ["FA-2025/0012"]);
+        assert_eq!(
+            values(&r.date_facture),
+            NaiveDate::from_ymd_opt(2025, 1, 15)
+                .into_iter()
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(values(&r.ht), [dec!(1038.00)]);
+        assert_eq!(values(&r.tva), [dec!(207.60)]);
+        assert_eq!(values(&r.rates), [dec!(20)]);
+        assert_eq!(values(&r.ttc), [dec!(1245.60)]);
+    }
+
+    #[test]
+    fn values_in_a_block_after_their_labels() {
+        let r = Reading::read("Total HT\nTVA 20%\nTotal TTC\n\n1 038,00\n207,60\n1 245,60 DH");
+        assert_eq!(values(&r.ht), [dec!(1038.00)]);
+        assert_eq!(values(&r.tva), [dec!(207.60)]);
+        assert_eq!(values(&r.ttc), [dec!(1245.60)]);
+        assert!(r.ttc[0].strength < 1.0);
+    }
+
+    #[test]
+    fn a_table_header_takes_no_value_from_the_rows() {
+        let r = Reading::read(
+            "Désignation Qté Montant HT\nEntretien mensuel 1 2 500,00\nTotal HT 2 500,00",
+        );
+        assert_eq!(values(&r.ht), [dec!(2500.00)]);
+    }
+
+    #[test]
+    fn periods_as_ranges_months_and_quarters() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2025, m, day).unwrap();
+        let r = Reading::read("Période du 01/01/2025 au 31/01/2025");
+        assert_eq!(values(&r.periode), [(d(1, 1), d(1, 31))]);
+        assert!(r.date_facture.is_empty());
+        let r = Reading::read("Période : février 2025");
+        assert_eq!(values(&r.periode), [(d(2, 1), d(2, 28))]);
+        let r = Reading::read("Période de facturation\ndu 01/03/2025 au 31/03/2025");
+        assert_eq!(values(&r.periode), [(d(3, 1), d(3, 31))]);
+    }
+}
