@@ -86,6 +86,13 @@ pub fn sniff(bytes: &[u8]) -> Option<Kind> {
     }
 }
 
+/// Whether a JPEG ends with its end-of-image marker (`FF D9`), allowing for the padding some
+/// cameras and apps append after it.
+fn jpeg_complete(bytes: &[u8]) -> bool {
+    let tail = &bytes[bytes.len().saturating_sub(4096)..];
+    tail.windows(2).any(|w| w == [0xFF, 0xD9])
+}
+
 /// Decodes a photo, turned as its EXIF orientation says.
 pub(crate) fn decode_image(bytes: &[u8], kind: Kind) -> Result<DynamicImage, ReadError> {
     let (format, name) = match kind {
@@ -95,6 +102,11 @@ pub(crate) fn decode_image(bytes: &[u8], kind: Kind) -> Result<DynamicImage, Rea
         Kind::Pdf => return Err(ReadError::Unsupported),
     };
     let damaged = |_| ReadError::Corrupt(format!("image {name} abîmée ou incomplète"));
+    // The JPEG decoder fills a cut-off file with grey rather than failing: a photo whose
+    // end-of-image marker is missing was not received whole.
+    if kind == Kind::Jpeg && !jpeg_complete(bytes) {
+        return Err(ReadError::Corrupt(format!("image {name} incomplète")));
+    }
     let too_big = || ReadError::Corrupt("image trop grande : 100 mégapixels au plus".to_owned());
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(30_000);
@@ -119,6 +131,20 @@ pub(crate) fn decode_image(bytes: &[u8], kind: Kind) -> Result<DynamicImage, Rea
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_jpeg_cut_short_is_damaged() {
+        let mut jpeg = Vec::new();
+        DynamicImage::new_luma8(64, 64)
+            .write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg)
+            .unwrap_or_default();
+        assert!(decode_image(&jpeg, Kind::Jpeg).is_ok());
+        let cut = [&jpeg[..jpeg.len() / 2], b"\0\0\0"].concat();
+        assert!(matches!(
+            decode_image(&cut, Kind::Jpeg),
+            Err(ReadError::Corrupt(m)) if m.contains("incomplète")
+        ));
+    }
 
     #[test]
     fn kinds_are_told_by_magic_bytes() {

@@ -297,7 +297,9 @@ async fn a_clean_scan_and_a_phone_photo_are_read_by_ocr_and_corrected_by_convers
         confirmation[0]["summary"]
             .as_str()
             .unwrap()
-            .contains("1 245,60"),
+            .contains(&wakil_tools::format::mad(rust_decimal_macros::dec!(
+                1245.60
+            ))),
         "{frames:?}"
     );
 }
