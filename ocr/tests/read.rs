@@ -382,3 +382,31 @@ fn a_page_without_any_text_is_empty() {
     assert!(matches!(err, ReadError::Empty), "{err:?}");
     assert!(err.to_string().starts_with("Aucun texte lisible"));
 }
+
+#[test]
+fn decompression_bombs_are_refused_before_decoding() {
+    let (reader, seen) = recording_reader(Limits::default());
+    let refused = |bytes: &[u8]| {
+        let e = reader.read(bytes).unwrap_err();
+        assert!(matches!(e, ReadError::Corrupt(_)), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "Fichier illisible (image trop grande : 100 mégapixels au plus) : renvoyez-le ou prenez une nouvelle photo."
+        );
+    };
+    // A small JPEG whose frame header claims 60 000 × 60 000 pixels.
+    let mut jpeg = fixtures::jpeg(
+        &DynamicImage::ImageLuma8(GrayImage::from_pixel(16, 16, Luma([9]))),
+        80,
+    );
+    let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+    jpeg[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
+    refused(&jpeg);
+    // A PNG whose header claims 20 000 × 20 000 pixels.
+    let mut png = fixtures::png(&GrayImage::from_pixel(16, 16, Luma([9])));
+    png[16..24].copy_from_slice(&[0, 0, 0x4E, 0x20, 0, 0, 0x4E, 0x20]);
+    let crc = fixtures::crc32(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.to_be_bytes());
+    refused(&png);
+    assert!(seen.lock().unwrap().is_empty());
+}
