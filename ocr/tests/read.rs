@@ -199,7 +199,8 @@ fn a_webp_photo_is_read() {
     assert_eq!(reading.kind, Kind::Webp);
     assert_eq!(reading.engine, "enregistreur");
     assert_eq!(reading.pages[0].confidence, Some(0.5));
-    assert_eq!(seen.lock().unwrap()[0].dimensions(), (120, 80));
+    // A small picture is enlarged (twice at most).
+    assert_eq!(seen.lock().unwrap()[0].dimensions(), (240, 160));
 }
 
 #[test]
@@ -225,11 +226,11 @@ fn the_pages_of_a_pdf_are_read_each_its_own_way() {
     assert_eq!(origins, [(1, TextOrigin::TextLayer), (2, TextOrigin::Ocr)]);
     assert_eq!(reading.engine, "enregistreur");
     assert_eq!(reading.text().split('\u{c}').nth(1), Some("FACTURE"));
-    // Page 2 rasterised at 200 dpi: A4 is 1654 × 2339 pixels.
+    // Page 2 rasterised with its long side at 2400 pixels (A4 at 205 dpi).
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 1);
     assert!(
-        seen[0].width().abs_diff(1654) <= 2 && seen[0].height().abs_diff(2339) <= 2,
+        seen[0].width().abs_diff(1697) <= 2 && seen[0].height().abs_diff(2400) <= 2,
         "{:?}",
         seen[0].dimensions()
     );
@@ -238,29 +239,10 @@ fn the_pages_of_a_pdf_are_read_each_its_own_way() {
 #[test]
 fn qr_codes_are_decoded() {
     let content = "ICE:001524563000071;FAC:F-2025-0142;TTC:1245.60;DATE:2025-01-15";
-    let code = qrcode::QrCode::new(content.as_bytes()).unwrap();
-    let modules = code.width() as u32;
-    let colors = code.to_colors();
-    let scale = 6;
-    let draw = |offset_x: u32, offset_y: u32, canvas: &mut GrayImage| {
-        for (i, color) in colors.iter().enumerate() {
-            if *color == qrcode::Color::Dark {
-                let (mx, my) = (i as u32 % modules, i as u32 / modules);
-                for dy in 0..scale {
-                    for dx in 0..scale {
-                        canvas.put_pixel(
-                            offset_x + mx * scale + dx,
-                            offset_y + my * scale + dy,
-                            Luma([0]),
-                        );
-                    }
-                }
-            }
-        }
-    };
-    let mut alone =
-        GrayImage::from_pixel((modules + 8) * scale, (modules + 8) * scale, Luma([255]));
-    draw(4 * scale, 4 * scale, &mut alone);
+    let (modules, _) = fixtures::qr_modules(content);
+    let side = (modules + 8) * 6;
+    let mut alone = GrayImage::from_pixel(side, side, Luma([255]));
+    fixtures::draw_qr(&mut alone, content, 24, 24, 6);
     assert_eq!(wakil_ocr::decode_qr(&alone), [content]);
     assert!(wakil_ocr::decode_qr(&GrayImage::from_pixel(300, 300, Luma([255]))).is_empty());
 
@@ -272,12 +254,24 @@ fn qr_codes_are_decoded() {
         }]),
         200,
     );
-    draw(1100, 1700, &mut page);
+    fixtures::draw_qr(&mut page, content, 1100, 1700, 6);
     let (reader, _) = recording_reader(Limits::default());
     let reading = reader
         .read(&fixtures::png(&fixtures::photographed(&page, 2.0)))
         .unwrap();
     assert_eq!(reading.qr, [content]);
+
+    // Drawn on a page with a text layer: the page is rasterised only to look for it.
+    let pdf = fixtures::pdf(&[Page::TextWithQr {
+        lines: INVOICE,
+        size: 11,
+        qr: content,
+    }]);
+    let (reader, seen) = recording_reader(Limits::default());
+    let reading = reader.read(&pdf).unwrap();
+    assert_eq!(reading.engine, TEXT_LAYER);
+    assert_eq!(reading.qr, [content]);
+    assert!(seen.lock().unwrap().is_empty());
 }
 
 #[test]
