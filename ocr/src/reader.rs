@@ -17,11 +17,17 @@ pub const TEXT_LAYER: &str = "texte du PDF";
 /// a 2 cm code then has more than 3 pixels a module.
 const QR_SIDE: u32 = 1754;
 
-/// Reads photos and PDFs with one OCR engine, within limits.
+/// Reads photos and PDFs with one OCR engine, within limits. One reader serves every request
+/// (it is `Send + Sync`; each [`Reader::read`] works on its own data).
 pub struct Reader {
     engine: Box<dyn OcrEngine>,
     limits: Limits,
 }
+
+const _: () = {
+    const fn shared<T: Send + Sync>() {}
+    shared::<Reader>();
+};
 
 /// The text of a file.
 #[derive(Debug, Clone, PartialEq)]

@@ -323,6 +323,16 @@ fn files_that_cannot_be_read_are_refused_with_a_french_reason() {
         "{corrupt_png:?}"
     );
 
+    let locked = err(&fixtures::locked_pdf(&[Page::Text {
+        lines: INVOICE,
+        size: 11,
+    }]));
+    assert!(matches!(locked, ReadError::Corrupt(_)), "{locked:?}");
+    assert_eq!(
+        locked.to_string(),
+        "Fichier illisible (PDF protégé par un mot de passe ; enregistrez-le sans protection) : renvoyez-le ou prenez une nouvelle photo."
+    );
+
     let corrupt_pdf = err(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> garbage\n%%EOF");
     assert!(
         matches!(corrupt_pdf, ReadError::Corrupt(_)),
