@@ -155,9 +155,13 @@ fn decode_jpeg_grey(
     Ok(Some(image))
 }
 
-/// A picture of more than [`MAX_PIXELS`] is refused before its pixels are allocated.
+/// A picture of more than [`MAX_PIXELS`] is refused before its pixels are allocated; an empty
+/// one is damaged.
 fn check_pixels(width: usize, height: usize) -> Result<(), ReadError> {
-    if width.max(height) > MAX_SIDE as usize || (width as u64) * (height as u64) > MAX_PIXELS {
+    if width == 0 || height == 0 {
+        Err(ReadError::Corrupt("image vide".to_owned()))
+    } else if width.max(height) > MAX_SIDE as usize || (width as u64) * (height as u64) > MAX_PIXELS
+    {
         Err(too_big())
     } else {
         Ok(())

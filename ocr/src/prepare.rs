@@ -28,7 +28,18 @@ const ONE: u32 = 1 << 12;
 /// pixels long. The strokes keep their grey edges: Tesseract's recogniser reads grey text
 /// better than a black-and-white page (measured on degraded photos).
 pub fn prepare(image: DynamicImage) -> GrayImage {
-    clear_background(&straighten(normalise(image)))
+    prepare_page(image).1
+}
+
+/// The straightened grey page (where QR codes are looked for) and the page for OCR.
+pub(crate) fn prepare_page(image: DynamicImage) -> (GrayImage, GrayImage) {
+    if image.width() == 0 || image.height() == 0 {
+        let empty = GrayImage::new(image.width(), image.height());
+        return (empty.clone(), empty);
+    }
+    let grey = straighten(normalise(image));
+    let page = clear_background(&grey);
+    (grey, page)
 }
 
 /// Grey, at most [`PAGE_SIDE`] long, evenly lit, contrast stretched: what [`straighten`] starts
@@ -646,6 +657,12 @@ mod tests {
             }
         }
         assert!(cleared.get_pixel(5, 5)[0] == 255 && cleared.get_pixel(300, 20)[0] == 255);
+    }
+
+    #[test]
+    fn an_empty_picture_stays_empty() {
+        assert_eq!(prepare(DynamicImage::new_luma8(0, 0)).dimensions(), (0, 0));
+        assert_eq!(prepare(DynamicImage::new_rgb8(0, 7)).dimensions(), (0, 7));
     }
 
     #[test]

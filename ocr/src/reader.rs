@@ -8,7 +8,7 @@ use image::DynamicImage;
 
 use crate::input::{Kind, Limits, decode_image, sniff};
 use crate::pdf::Pdf;
-use crate::prepare::{PAGE_SIDE, clear_background, normalise, straighten};
+use crate::prepare::{PAGE_SIDE, prepare_page};
 use crate::{OcrEngine, ReadError, decode_qr};
 
 /// What [`Reading::engine`] says when no page needed OCR.
@@ -176,8 +176,7 @@ impl Reader {
         qr: &mut Vec<String>,
     ) -> Result<PageText, ReadError> {
         let started = Instant::now();
-        let grey = straighten(normalise(image));
-        let page = clear_background(&grey);
+        let (grey, page) = prepare_page(image);
         timings.prepare += started.elapsed();
         let (recognised, codes) = thread::scope(|scope| {
             let codes = scope.spawn(|| {

@@ -414,3 +414,35 @@ fn decompression_bombs_are_refused_before_decoding() {
     refused(&png);
     assert!(seen.lock().unwrap().is_empty());
 }
+
+#[test]
+fn damaged_files_are_refused_without_a_panic() {
+    let (reader, _) = recording_reader(Limits::default());
+    let page = GrayImage::from_fn(90, 60, |x, y| Luma([((x * 3 + y * 5) % 256) as u8]));
+    let mut webp = Vec::new();
+    image::codecs::webp::WebPEncoder::new_lossless(&mut webp)
+        .encode(page.as_raw(), 90, 60, image::ExtendedColorType::L8)
+        .unwrap();
+    let jpeg = fixtures::jpeg(&DynamicImage::ImageLuma8(page.clone()), 75);
+    let png = fixtures::png(&page);
+    let pdf = fixtures::pdf(&[Page::Text {
+        lines: INVOICE,
+        size: 11,
+    }]);
+    for file in [&jpeg, &png, &webp, &pdf] {
+        for cut in (4..file.len()).step_by(37) {
+            let mut damaged = file[..cut].to_vec();
+            // Truncated, then with its tail scrambled.
+            for flipped in [false, true] {
+                if flipped {
+                    damaged.extend(file[cut..].iter().map(|b| b ^ 0x5A));
+                }
+                match reader.read(&damaged) {
+                    Ok(_)
+                    | Err(ReadError::Corrupt(_) | ReadError::Unsupported | ReadError::Empty) => {}
+                    Err(other) => panic!("{cut} bytes: {other:?}"),
+                }
+            }
+        }
+    }
+}
