@@ -68,6 +68,30 @@ impl Tesseract {
         }
         Ok(Tesseract { program, version })
     }
+
+    /// One band of a page, read by one Tesseract process.
+    fn read_band(&self, band: &GrayImage) -> Result<Tally, ReadError> {
+        let mut command = Command::new(&self.program);
+        command.args([
+            "stdin",
+            "stdout",
+            "-l",
+            "fra",
+            "--psm",
+            PAGE_SEGMENTATION,
+            "tsv",
+        ]);
+        let done = run(&mut command, &pnm::write_pgm(band))
+            .map_err(|e| ReadError::Engine(format!("tesseract : {e}")))?;
+        if !done.status.success() {
+            return Err(ReadError::Engine(format!(
+                "tesseract ({}) : {}",
+                done.status,
+                String::from_utf8_lossy(&done.stderr).trim()
+            )));
+        }
+        Ok(Tally::from_tsv(&String::from_utf8_lossy(&done.stdout)))
+    }
 }
 
 impl OcrEngine for Tesseract {
@@ -105,31 +129,6 @@ impl OcrEngine for Tesseract {
             all.append(band?);
         }
         Ok(all.into_recognised())
-    }
-}
-
-impl Tesseract {
-    fn read_band(&self, band: &GrayImage) -> Result<Tally, ReadError> {
-        let mut command = Command::new(&self.program);
-        command.args([
-            "stdin",
-            "stdout",
-            "-l",
-            "fra",
-            "--psm",
-            PAGE_SEGMENTATION,
-            "tsv",
-        ]);
-        let done = run(&mut command, &pnm::write_pgm(band))
-            .map_err(|e| ReadError::Engine(format!("tesseract : {e}")))?;
-        if !done.status.success() {
-            return Err(ReadError::Engine(format!(
-                "tesseract ({}) : {}",
-                done.status,
-                String::from_utf8_lossy(&done.stderr).trim()
-            )));
-        }
-        Ok(Tally::from_tsv(&String::from_utf8_lossy(&done.stdout)))
     }
 }
 
