@@ -2,6 +2,7 @@
 //! real agent (fast path alone, a scripted model, or a live Ollama model), and a scorecard.
 
 mod case;
+pub mod invoices;
 mod score;
 
 pub use case::{Case, Expect, ModelScript, load_dir};

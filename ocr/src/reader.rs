@@ -8,7 +8,7 @@ use image::DynamicImage;
 
 use crate::input::{Kind, Limits, decode_image, sniff};
 use crate::pdf::Pdf;
-use crate::prepare::{binarise, normalise, straighten};
+use crate::prepare::{clear_background, normalise, straighten};
 use crate::{OcrEngine, ReadError, decode_qr};
 
 /// What [`Reading::engine`] says when no page needed OCR.
@@ -160,7 +160,7 @@ impl Reader {
     ) -> Result<PageText, ReadError> {
         let started = Instant::now();
         let grey = straighten(normalise(image));
-        let page = binarise(&grey);
+        let page = clear_background(&grey);
         timings.prepare += started.elapsed();
         let (recognised, codes) = thread::scope(|scope| {
             let codes = scope.spawn(|| {

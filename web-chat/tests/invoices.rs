@@ -173,14 +173,20 @@ async fn a_text_layer_pdf_becomes_a_draft_whose_validation_counts_once_and_a_sec
         .iter()
         .filter_map(|f| f["label"].as_str())
         .collect();
-    for (step, word) in steps.iter().zip(["Reçu", "Lecture", "Analyse", "Brouillon"]) {
+    for (step, word) in steps
+        .iter()
+        .zip(["Reçu", "Lecture", "Analyse", "Brouillon"])
+    {
         assert!(step.starts_with(word), "{steps:?}");
     }
     assert!(steps.len() >= 4, "{steps:?}");
     let id = draft_id(&frames);
     let (read, statut, moteur) = draft(&app, id).await;
     assert_eq!(read, kept(&inv.truth));
-    assert_eq!((statut.as_str(), moteur.as_str()), ("brouillon", "texte du PDF"));
+    assert_eq!(
+        (statut.as_str(), moteur.as_str()),
+        ("brouillon", "texte du PDF")
+    );
     // The fields in a table; then the validation to confirm, with the figures of the draft.
     let tables = of_type(&frames, "table");
     let rows = tables[0]["table"]["rows"].as_array().unwrap();
@@ -206,7 +212,10 @@ async fn a_text_layer_pdf_becomes_a_draft_whose_validation_counts_once_and_a_sec
     // The same PDF again, then a scan of the same invoice: flagged, nothing saved.
     let before = drafts(&app).await;
     let again = send(&app, &cookie, &mut ws, &inv.pdf, "encore.pdf").await;
-    assert!(text_of(&again).contains("semble déjà enregistrée"), "{again:?}");
+    assert!(
+        text_of(&again).contains("semble déjà enregistrée"),
+        "{again:?}"
+    );
     assert!(text_of(&again).contains("même fichier"), "{again:?}");
     let scanned = scan(&inv.pdf, 200).unwrap();
     let copy = send(&app, &cookie, &mut ws, &scanned, "scan.png").await;
@@ -234,7 +243,14 @@ async fn a_clean_scan_and_a_phone_photo_are_read_by_ocr_and_corrected_by_convers
         today: DEMO_DATE,
     })
     .unwrap();
-    let frames = send(&app, &cookie, &mut ws, &scan(&inv.pdf, 200).unwrap(), "scan.png").await;
+    let frames = send(
+        &app,
+        &cookie,
+        &mut ws,
+        &scan(&inv.pdf, 200).unwrap(),
+        "scan.png",
+    )
+    .await;
     let (read, _, moteur) = draft(&app, draft_id(&frames)).await;
     assert!(moteur.starts_with("tesseract"), "{moteur}");
     assert_eq!(read, kept(&inv.truth));
@@ -248,7 +264,14 @@ async fn a_clean_scan_and_a_phone_photo_are_read_by_ocr_and_corrected_by_convers
         today: DEMO_DATE,
     })
     .unwrap();
-    let frames = send(&app, &cookie, &mut ws, &photo(&inv.pdf, 12).unwrap(), "photo.jpg").await;
+    let frames = send(
+        &app,
+        &cookie,
+        &mut ws,
+        &photo(&inv.pdf, 12).unwrap(),
+        "photo.jpg",
+    )
+    .await;
     let id = draft_id(&frames);
     let (read, _, _) = draft(&app, id).await;
     assert_eq!(read.montant_ttc, inv.truth.montant_ttc, "{frames:?}");
@@ -257,7 +280,10 @@ async fn a_clean_scan_and_a_phone_photo_are_read_by_ocr_and_corrected_by_convers
 
     // A correction by conversation: the TTC typed, HT and TVA recomputed from the rate.
     let frames = ws.ask("le montant TTC est 1 245,60").await;
-    assert!(text_of(&frames).contains(&format!("Brouillon n° {id} corrigé")), "{frames:?}");
+    assert!(
+        text_of(&frames).contains(&format!("Brouillon n° {id} corrigé")),
+        "{frames:?}"
+    );
     let (read, statut, _) = draft(&app, id).await;
     assert_eq!(statut, "brouillon");
     assert_eq!(read.montant_ttc, Some(rust_decimal_macros::dec!(1245.60)));
@@ -268,7 +294,10 @@ async fn a_clean_scan_and_a_phone_photo_are_read_by_ocr_and_corrected_by_convers
     // Its validation is asked again, with the corrected figure.
     let confirmation = of_type(&frames, "confirmation");
     assert!(
-        confirmation[0]["summary"].as_str().unwrap().contains("1 245,60"),
+        confirmation[0]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("1 245,60"),
         "{frames:?}"
     );
 }
@@ -295,7 +324,10 @@ async fn what_is_no_invoice_corrupt_or_too_big_is_refused_in_french_and_nothing_
     }
     let mut jpeg = Vec::new();
     image::DynamicImage::ImageRgb8(landscape)
-        .write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+        .write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )
         .unwrap();
     let frames = send(&app, &cookie, &mut ws, &jpeg, "paysage.jpg").await;
     assert!(
@@ -314,7 +346,13 @@ async fn what_is_no_invoice_corrupt_or_too_big_is_refused_in_french_and_nothing_
     let frames = send(&app, &cookie, &mut ws, &big, "enorme.jpg").await;
     assert!(text_of(&frames).contains("trop volumineux"), "{frames:?}");
     let huge = vec![0xFFu8; 21 * 1024 * 1024];
-    let r = upload(&app, &cookie, &[b"\xFF\xD8\xFF".as_slice(), &huge].concat(), "x.jpg").await;
+    let r = upload(
+        &app,
+        &cookie,
+        &[b"\xFF\xD8\xFF".as_slice(), &huge].concat(),
+        "x.jpg",
+    )
+    .await;
     assert_eq!(r.status(), 413);
 
     for frames in [&frames] {

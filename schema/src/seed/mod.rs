@@ -34,7 +34,7 @@ use generator::{
     SyndicSpec,
 };
 use layout::Layout;
-use rng::Rng;
+pub use rng::Rng;
 use tables::{Ids, TABLES};
 
 /// The règlement de copropriété of "Résidence Les Jardins de Guéliz" (markdown, one `##` per

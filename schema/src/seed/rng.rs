@@ -1,24 +1,25 @@
 //! A small deterministic PRNG (SplitMix64): the same seed gives the same data on every machine.
 
 /// SplitMix64 (Steele, Lea, Flood 2014): 64 bits of state, good statistical quality, trivially
-/// seedable. Not for cryptography; only for reproducible demo data.
+/// seedable. Not for cryptography; only for reproducible demo data (and the synthetic invoices of
+/// `wakil-evals`).
 #[derive(Debug, Clone)]
-pub(crate) struct Rng(u64);
+pub struct Rng(u64);
 
 impl Rng {
-    pub(crate) fn new(seed: u64) -> Self {
+    pub fn new(seed: u64) -> Self {
         Rng(seed)
     }
 
     /// An independent stream for the `n`-th item derived from `seed` (résidence, syndic, ...).
-    pub(crate) fn derive(seed: u64, n: u64) -> Self {
+    pub fn derive(seed: u64, n: u64) -> Self {
         let mut r = Rng::new(seed ^ n.wrapping_mul(0xD1B5_4A32_D192_ED03));
         // Decorrelate neighbouring streams.
         r.next_u64();
         r
     }
 
-    pub(crate) fn next_u64(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -27,12 +28,12 @@ impl Rng {
     }
 
     /// Uniform in `0..n` (`n > 0`; `0` when `n == 0`).
-    pub(crate) fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
     }
 
     /// Uniform in `lo..=hi` (`lo` when `hi < lo`).
-    pub(crate) fn range(&mut self, lo: i64, hi: i64) -> i64 {
+    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
         if hi <= lo {
             return lo;
         }
@@ -40,17 +41,17 @@ impl Rng {
     }
 
     /// True with probability `per_mille / 1000`.
-    pub(crate) fn chance(&mut self, per_mille: u64) -> bool {
+    pub fn chance(&mut self, per_mille: u64) -> bool {
         self.below(1000) < per_mille
     }
 
     /// A uniformly chosen element (`slice` must not be empty).
-    pub(crate) fn pick<'a, T>(&mut self, slice: &'a [T]) -> &'a T {
+    pub fn pick<'a, T>(&mut self, slice: &'a [T]) -> &'a T {
         &slice[self.below(slice.len() as u64) as usize]
     }
 
     /// Fisher–Yates shuffle.
-    pub(crate) fn shuffle<T>(&mut self, v: &mut [T]) {
+    pub fn shuffle<T>(&mut self, v: &mut [T]) {
         for i in (1..v.len()).rev() {
             let j = self.below(i as u64 + 1) as usize;
             v.swap(i, j);
@@ -58,7 +59,7 @@ impl Rng {
     }
 
     /// A string of `n` decimal digits (leading zeros allowed).
-    pub(crate) fn digits(&mut self, n: usize) -> String {
+    pub fn digits(&mut self, n: usize) -> String {
         (0..n)
             .map(|_| char::from(b'0' + self.below(10) as u8))
             .collect()

@@ -246,11 +246,10 @@ impl Tenant {
     pub async fn annuaire_factures(
         &mut self,
     ) -> Result<(Vec<FournisseurConnu>, Vec<ResidenceConnue>)> {
-        let fournisseurs = sqlx::query_as(
-            "SELECT id, nom, ice, categorie FROM fournisseurs ORDER BY nom, id",
-        )
-        .fetch_all(&mut *self.tx)
-        .await?;
+        let fournisseurs =
+            sqlx::query_as("SELECT id, nom, ice, categorie FROM fournisseurs ORDER BY nom, id")
+                .fetch_all(&mut *self.tx)
+                .await?;
         let residences = sqlx::query_as(
             "SELECT r.id, r.nom, r.adresse, r.ville,
                     coalesce(array_agg(x.reference ORDER BY x.reference)
@@ -346,12 +345,12 @@ impl Tenant {
 
     /// One invoice of the syndic.
     pub async fn facture_detail(&mut self, id: i64) -> Result<Option<FactureDetail>> {
-        Ok(
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("{DETAIL_SELECT} WHERE f.id = $1")))
-                .bind(id)
-                .fetch_optional(&mut *self.tx)
-                .await?,
-        )
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{DETAIL_SELECT} WHERE f.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await?)
     }
 
     /// The latest draft this user sent, if any.
