@@ -32,6 +32,35 @@ pub(crate) fn rate_of(ht: Decimal, tva: Decimal) -> Option<Decimal> {
         .map(|(r, _)| r)
 }
 
+/// The rates a reading supports: one Moroccan rate, or — on a bill taxed at several rates that
+/// prints a TVA line per rate — their sum, whose rate is the one of the larger taxable base.
+struct Fit<'a> {
+    lines: &'a [(Decimal, Decimal)],
+}
+
+impl Fit<'_> {
+    /// Several rates, each with its line, adding up to `tva`: the dominant rate.
+    fn several(&self, tva: Decimal) -> Option<Decimal> {
+        let mut rates: Vec<Decimal> = self.lines.iter().map(|l| l.0).collect();
+        rates.sort();
+        rates.dedup();
+        let sum: Decimal = self.lines.iter().map(|l| l.1).sum();
+        (rates.len() >= 2 && (sum - tva).abs() <= SUM_TOLERANCE)
+            .then(|| {
+                self.lines
+                    .iter()
+                    .max_by_key(|(rate, amount)| amount * Decimal::ONE_HUNDRED / rate)
+                    .map(|l| l.0)
+            })
+            .flatten()
+    }
+
+    /// The rate of `tva` on `ht`: one Moroccan rate, or the dominant one of several.
+    fn rate(&self, ht: Decimal, tva: Decimal) -> Option<Decimal> {
+        rate_of(ht, tva).or_else(|| self.several(tva))
+    }
+}
+
 /// "HT + TVA ≠ TTC : écart de 0,10 MAD." for the user.
 pub(crate) fn gap_note(ht: Decimal, tva: Decimal, ttc: Decimal) -> String {
     format!(
@@ -62,6 +91,8 @@ const DERIVED: f32 = 0.85;
 const INCONSISTENT: f32 = 0.5;
 /// Confidence of amounts whose reading disagreed, settled by a value printed elsewhere.
 const REPAIRED: f32 = DOUBTFUL_BELOW - 0.1;
+/// Strength of a TVA that is the sum of the lines of several rates, not printed as such.
+const SEVERAL_RATES: f32 = 0.85;
 /// Confidence of an amount read alone, nothing to check it against.
 const ALONE: f32 = 0.6;
 
@@ -80,13 +111,22 @@ fn distinct(list: &[Candidate<Decimal>]) -> Vec<(Decimal, f32)> {
 
 /// Settles HT, TVA, TTC and the rate from what the labels gave.
 pub(crate) fn settle(reading: &Reading) -> Settled {
-    let (hts, tvas, ttcs) = (
+    let (hts, mut tvas, ttcs) = (
         distinct(&reading.ht),
         distinct(&reading.tva),
         distinct(&reading.ttc),
     );
+    let fit = Fit {
+        lines: &reading.tva_lines,
+    };
+    // A bill at several rates: their TVA lines add up to its TVA, printed or not.
+    let sum: Decimal = reading.tva_lines.iter().map(|l| l.1).sum();
+    if fit.several(sum).is_some() && !tvas.iter().any(|t| t.0 == sum) {
+        tvas.push((sum, SEVERAL_RATES));
+    }
     let read_rate = distinct(&reading.rates).first().copied();
-    let rate_conf = |rate: Decimal, notes: &mut Vec<String>| match read_rate {
+    let rate_conf = |rate: Decimal, tva: Decimal, notes: &mut Vec<String>| match read_rate {
+        _ if fit.several(tva).is_some() => 0.9,
         Some((r, _)) if r == rate => 0.97,
         Some((r, _)) => {
             notes.push(format!(
@@ -106,7 +146,7 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
                 if !adds_up(h.0, t.0, c.0) {
                     continue;
                 }
-                let rate = rate_of(h.0, t.0);
+                let rate = fit.rate(h.0, t.0);
                 let score = h.1
                     + t.1
                     + c.1
@@ -123,12 +163,12 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
         }
     }
     if let Some((_, [h, t, c])) = best {
-        match rate_of(h.0, t.0) {
+        match fit.rate(h.0, t.0) {
             Some(rate) => {
                 out.ht = Some((h.0, consistent(h.1)));
                 out.tva = Some((t.0, consistent(t.1)));
                 out.ttc = Some((c.0, consistent(c.1)));
-                out.taux = Some((rate, rate_conf(rate, &mut out.notes)));
+                out.taux = Some((rate, rate_conf(rate, t.0, &mut out.notes)));
                 // A stronger label read another value: the triple that adds up wins, but the
                 // reading disagreed.
                 let stronger = |list: &[(Decimal, f32)], chosen: (Decimal, f32)| {
@@ -168,7 +208,7 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
         out.notes.push(gap_note(h.0, t.0, c.0));
         // One of the three misread: two fit a rate and the third they give is printed elsewhere
         // (a repeated total, the amount in words). Still doubtful: the reading disagreed.
-        let pair = best_pair(&[h], &[t], &[c]).filter(|p| {
+        let pair = best_pair(&[h], &[t], &[c], &fit).filter(|p| {
             let d = p.derived();
             let others = match p.missing {
                 Missing::Ht => &hts,
@@ -196,7 +236,7 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
         return out;
     }
 
-    if let Some(pair) = best_pair(&hts, &tvas, &ttcs) {
+    if let Some(pair) = best_pair(&hts, &tvas, &ttcs, &fit) {
         let found_elsewhere = reading.loose_amounts.contains(&pair.derived());
         let derived_conf = if found_elsewhere { PAIR } else { DERIVED };
         let (ht, tva, ttc) = pair.amounts();
@@ -225,7 +265,7 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
                 PAIR
             },
         ));
-        out.taux = Some((rate, rate_conf(rate, &mut out.notes)));
+        out.taux = Some((rate, rate_conf(rate, tva, &mut out.notes)));
         out.notes.push(
             match pair.missing {
                 Missing::Ht => "Montant HT calculé : TTC − TVA.",
@@ -322,10 +362,11 @@ fn best_pair(
     hts: &[(Decimal, f32)],
     tvas: &[(Decimal, f32)],
     ttcs: &[(Decimal, f32)],
+    fit: &Fit,
 ) -> Option<Pair> {
     let mut pairs: Vec<Pair> = Vec::new();
     let mut push = |ht: Decimal, tva: Decimal, ttc: Decimal, missing, score| {
-        if let Some(rate) = rate_of(ht, tva) {
+        if let Some(rate) = fit.rate(ht, tva) {
             pairs.push(Pair {
                 ht,
                 tva,
@@ -441,6 +482,26 @@ mod tests {
         // Without that row, the printed amounts stay, all doubtful.
         let s = settled("Total HT 1 080,00\nTVA 20% 200,00\nTotal TTC 1 200,00");
         assert_eq!(value(s.ht), Some(dec!(1080.00)));
+    }
+
+    #[test]
+    fn a_bill_at_two_rates_takes_the_rate_of_its_larger_base() {
+        // Water 300,00 at 7 % and electricity 500,00 at 14 %.
+        let text =
+            "Total HT 800,00\nTVA 7 % 21,00\nTVA 14 % 70,00\nTotal TVA 91,00\nNet à payer 891,00";
+        let s = settled(text);
+        assert_eq!(
+            (value(s.tva), value(s.taux)),
+            (Some(dec!(91.00)), Some(dec!(14)))
+        );
+        assert!(s.notes.is_empty(), "{:?}", s.notes);
+        // Without its "Total TVA" line, and the water larger.
+        let s = settled("Total HT 1 300,00\nTVA 7 % 70,00\nTVA 14 % 42,00\nNet à payer 1 412,00");
+        assert_eq!(
+            (value(s.tva), value(s.taux)),
+            (Some(dec!(112.00)), Some(dec!(7)))
+        );
+        assert!(s.ttc.is_some_and(|x| x.1 >= DOUBTFUL_BELOW));
     }
 
     #[test]

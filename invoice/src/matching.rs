@@ -70,34 +70,43 @@ pub(crate) fn ice_reads(lines: &[ReadLine]) -> Vec<IceRead> {
         } else if line.is_blank() {
             client_since = None;
         }
-        let in_client_block = client_since.is_some_and(|c| n - c <= 3);
+        let in_client_block = client_since.is_some_and(|c| n - c <= 5);
         let mut taken_until = 0;
-        for w in &line.words {
-            // "ICE", or OCR's "lCE", "1CE"; glued to its digits: "ICE001…".
-            let label: String = w
-                .text
-                .chars()
-                .take(3)
-                .map(|c| if matches!(c, 'l' | '1') { 'i' } else { c })
-                .collect();
-            let glued = w.text.chars().count() > 3;
-            if label != "ice" || !w.text.chars().skip(3).all(|c| c.is_ascii_digit()) {
-                continue;
-            }
-            let from = if glued { w.start + 3 } else { w.end };
-            if let Some((digits, end)) = digits_after(&line.raw, from) {
-                let before_label = &folded[..folded.char_indices().nth(w.start).map_or(0, |x| x.0)];
-                let client = in_client_block
-                    || before_label.contains("client")
-                    || !line.find_words("ice client").is_empty();
-                out.push(IceRead {
-                    digits,
-                    line: n,
-                    labelled: true,
-                    client,
-                });
-                taken_until = end;
-            }
+        // "ICE", OCR's "lCE" or "1CE", glued to its digits ("ICE001…"), or written out.
+        let mut labels: Vec<(usize, usize)> = line
+            .words
+            .iter()
+            .filter_map(|w| {
+                let label: String = w
+                    .text
+                    .chars()
+                    .take(3)
+                    .map(|c| if matches!(c, 'l' | '1') { 'i' } else { c })
+                    .collect();
+                let glued = w.text.chars().count() > 3;
+                (label == "ice" && w.text.chars().skip(3).all(|c| c.is_ascii_digit()))
+                    .then_some((w.start, if glued { w.start + 3 } else { w.end }))
+            })
+            .collect();
+        labels.extend(
+            line.find_words("identifiant commun de l entreprise")
+                .into_iter()
+                .map(|(a, b)| (line.words[a].start, line.words[b - 1].end)),
+        );
+        for (start, from) in labels {
+            let before_label = &folded[..folded.char_indices().nth(start).map_or(0, |x| x.0)];
+            let client = in_client_block
+                || before_label.contains("client")
+                || !line.find_words("ice client").is_empty();
+            // A label whose digits OCR garbled is kept: it says an ICE is printed.
+            let (digits, end) = digits_after(&line.raw, from).unwrap_or((String::new(), from));
+            out.push(IceRead {
+                digits,
+                line: n,
+                labelled: true,
+                client,
+            });
+            taken_until = taken_until.max(end);
         }
         // A run of 15 digits without its label (the label misread).
         let chars = &line.raw;
@@ -125,11 +134,19 @@ pub(crate) fn ice_reads(lines: &[ReadLine]) -> Vec<IceRead> {
 /// The digits after a label (":" and spaces skipped), OCR slips repaired, spaces inside
 /// allowed: 14 to 16 digits, and where they end.
 fn digits_after(chars: &[char], from: usize) -> Option<(String, usize)> {
+    let skipped =
+        |c: char| c.is_whitespace() || matches!(c, ':' | ';' | '.' | '-' | '°' | 'º' | '=');
     let mut i = from;
-    while i < chars.len()
-        && (chars[i].is_whitespace() || matches!(chars[i], ':' | ';' | '.' | '-' | '°' | '='))
-    {
+    while i < chars.len() && skipped(chars[i]) {
         i += 1;
+    }
+    // "ICE n° : …".
+    if matches!(chars.get(i), Some('n' | 'N')) && matches!(chars.get(i + 1), Some('°' | 'º' | 'o'))
+    {
+        i += 2;
+        while i < chars.len() && skipped(chars[i]) {
+            i += 1;
+        }
     }
     let (digits, end) = digit_run(chars, i);
     (14..=16).contains(&digits.len()).then_some((digits, end))

@@ -45,6 +45,9 @@ pub(crate) struct Reading {
     pub loose_dates: Vec<(usize, NaiveDate)>,
     /// Money amounts no label took.
     pub loose_amounts: Vec<Decimal>,
+    /// The TVA lines that print their rate: (rate, amount), as a bill taxed at 7 % and 14 %
+    /// prints them.
+    pub tva_lines: Vec<(Decimal, Decimal)>,
 }
 
 /// How much a value read on a later line is trusted compared with one beside its label.
@@ -78,6 +81,8 @@ struct Waiting {
     line: usize,
     /// An amount label that has its value in order, still offered the next ones.
     taken: bool,
+    /// The rate a TVA label prints ("TVA 7 %").
+    rate: Option<Decimal>,
 }
 
 impl Reading {
@@ -146,6 +151,7 @@ impl Reading {
                     strength: hit.strength,
                     line: n,
                     taken: false,
+                    rate: rate_in(read, hit),
                 });
             }
         }
@@ -200,6 +206,11 @@ impl Reading {
                     }
                     used_amounts.push(i);
                     self.push_amount(hit.slot, a, hit.strength);
+                    if hit.slot == Slot::Tva
+                        && let Some(rate) = rate_in(read, hit)
+                    {
+                        self.tva_lines.push((rate, a.value));
+                    }
                     return true;
                 }
                 false
@@ -399,6 +410,9 @@ impl Reading {
                 }
                 let strength = if Some(k) == first {
                     w.taken = true;
+                    if let (Slot::Tva, Some(rate)) = (w.slot, w.rate) {
+                        self.tva_lines.push((rate, a.value));
+                    }
                     w.strength * in_order
                 } else {
                     w.strength * OUT_OF_ORDER
@@ -409,6 +423,14 @@ impl Reading {
             }
         }
     }
+}
+
+/// The Moroccan rate a label prints in its region ("TVA 14 %", "TVA (7%)").
+fn rate_in(read: &ReadLine, hit: &Hit) -> Option<Decimal> {
+    read.amounts
+        .iter()
+        .find(|a| a.percent && a.start >= hit.end && a.start < hit.region_end && is_rate(a.value))
+        .map(|a| a.value)
 }
 
 /// Whether a line holds only values: its words all belong to dates, amounts or currency words.
