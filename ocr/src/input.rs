@@ -110,7 +110,7 @@ pub(crate) fn decode_image(bytes: &[u8], kind: Kind) -> Result<DynamicImage, Rea
     // The JPEG decoder fills a cut-off file with grey rather than failing: a photo whose
     // end-of-image marker is missing was not received whole.
     if kind == Kind::Jpeg && !jpeg_complete(bytes) {
-        return Err(ReadError::Corrupt(format!("image {name} incomplète")));
+        return Err(damaged());
     }
     if kind == Kind::Jpeg
         && let Some(grey) = decode_jpeg_grey(bytes, damaged)?
@@ -198,7 +198,7 @@ mod tests {
         let cut = [&jpeg[..jpeg.len() / 2], b"\0\0\0"].concat();
         assert!(matches!(
             decode_image(&cut, Kind::Jpeg),
-            Err(ReadError::Corrupt(m)) if m.contains("incomplète")
+            Err(ReadError::Corrupt(m)) if m.contains("abîmée ou incomplète")
         ));
     }
 
