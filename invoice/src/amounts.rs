@@ -55,9 +55,25 @@ impl Fit<'_> {
             .flatten()
     }
 
+    /// One TVA line read at its rate, the rest of the TVA at another rate on the rest of the
+    /// base (the other line misread): the dominant rate.
+    fn one_line_and_the_rest(&self, ht: Decimal, tva: Decimal) -> Option<Decimal> {
+        self.lines.iter().find_map(|(rate, amount)| {
+            let base = amount * Decimal::ONE_HUNDRED / rate;
+            let (rest_base, rest_tva) = (ht - base, tva - amount);
+            if rest_base <= Decimal::ZERO || rest_tva <= Decimal::ZERO {
+                return None;
+            }
+            let other = rate_of(rest_base, rest_tva).filter(|r| r != rate)?;
+            Some(if base >= rest_base { *rate } else { other })
+        })
+    }
+
     /// The rate of `tva` on `ht`: one Moroccan rate, or the dominant one of several.
     fn rate(&self, ht: Decimal, tva: Decimal) -> Option<Decimal> {
-        rate_of(ht, tva).or_else(|| self.several(tva))
+        rate_of(ht, tva)
+            .or_else(|| self.several(tva))
+            .or_else(|| self.one_line_and_the_rest(ht, tva))
     }
 }
 
@@ -125,17 +141,18 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
         tvas.push((sum, SEVERAL_RATES));
     }
     let read_rate = distinct(&reading.rates).first().copied();
-    let rate_conf = |rate: Decimal, tva: Decimal, notes: &mut Vec<String>| match read_rate {
-        _ if fit.several(tva).is_some() => 0.9,
-        Some((r, _)) if r == rate => 0.97,
-        Some((r, _)) => {
-            notes.push(format!(
-                "Le taux de TVA imprimé ({r} %) ne correspond pas aux montants ({rate} %)."
-            ));
-            INCONSISTENT
-        }
-        None => 0.9,
-    };
+    let rate_conf =
+        |rate: Decimal, ht: Decimal, tva: Decimal, notes: &mut Vec<String>| match read_rate {
+            _ if rate_of(ht, tva).is_none() => 0.9,
+            Some((r, _)) if r == rate => 0.97,
+            Some((r, _)) => {
+                notes.push(format!(
+                    "Le taux de TVA imprimé ({r} %) ne correspond pas aux montants ({rate} %)."
+                ));
+                INCONSISTENT
+            }
+            None => 0.9,
+        };
     let mut out = Settled::default();
 
     // A triple that adds up, the labels' strengths and a fitting rate deciding between several.
@@ -168,7 +185,7 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
                 out.ht = Some((h.0, consistent(h.1)));
                 out.tva = Some((t.0, consistent(t.1)));
                 out.ttc = Some((c.0, consistent(c.1)));
-                out.taux = Some((rate, rate_conf(rate, t.0, &mut out.notes)));
+                out.taux = Some((rate, rate_conf(rate, h.0, t.0, &mut out.notes)));
                 // A stronger label read another value: the triple that adds up wins, but the
                 // reading disagreed.
                 let stronger = |list: &[(Decimal, f32)], chosen: (Decimal, f32)| {
@@ -265,7 +282,7 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
                 PAIR
             },
         ));
-        out.taux = Some((rate, rate_conf(rate, tva, &mut out.notes)));
+        out.taux = Some((rate, rate_conf(rate, ht, tva, &mut out.notes)));
         out.notes.push(
             match pair.missing {
                 Missing::Ht => "Montant HT calculé : TTC − TVA.",
@@ -502,6 +519,14 @@ mod tests {
             (Some(dec!(112.00)), Some(dec!(7)))
         );
         assert!(s.ttc.is_some_and(|x| x.1 >= DOUBTFUL_BELOW));
+        // "TVA 7 %" misread: the 14 % line and the totals say the rest is at 7 %.
+        let s = settled(
+            "Total HT 800,00\nTAT% 21,00\nTVA 14 % 70,00\nTotal TVA 91,00\nNet à payer 891,00",
+        );
+        assert_eq!(
+            (value(s.tva), value(s.taux)),
+            (Some(dec!(91.00)), Some(dec!(14)))
+        );
     }
 
     #[test]

@@ -180,8 +180,16 @@ fn numeric_date_at(chars: &[char], start: usize) -> Option<FoundDate> {
     if b_len == 0 {
         return None;
     }
-    let after_b = separator(chars, end)?;
+    // "30.06 2025": the second separator lost, a four-digit year after a space.
+    let (after_b, spaced) = match separator(chars, end) {
+        Some(after) => (after, false),
+        None if chars.get(end) == Some(&' ') => (end + 1, true),
+        None => return None,
+    };
     let (c, c_len, end) = read_digits(chars, after_b, 4);
+    if spaced && c_len != 4 {
+        return None;
+    }
     let continues = chars.get(end).is_some_and(|ch| ch.is_alphanumeric())
         || matches!(chars.get(end), Some('/' | '-' | '.'))
             && chars.get(end + 1).is_some_and(char::is_ascii_digit);
@@ -355,6 +363,8 @@ mod tests {
             ("1 245,60", None),
             ("Facture 15/01/2025", None),
             ("06.12.34.56.78", None),
+            ("30.06 2025", d(2025, 6, 30)),
+            ("30.06 25", None),
         ];
         for (text, expected) in cases {
             assert_eq!(parse_date(text), expected, "{text:?}");

@@ -108,13 +108,18 @@ pub(crate) fn ice_reads(lines: &[ReadLine]) -> Vec<IceRead> {
             });
             taken_until = taken_until.max(end);
         }
-        // A run of 15 digits without its label (the label misread).
+        // A run of 15 digits without its label (the label misread), in one piece: spaced
+        // groups there are other numbers side by side.
         let chars = &line.raw;
         let mut i = taken_until;
         while i < chars.len() {
             if chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_alphanumeric()) {
-                let (digits, end) = digit_run(chars, i);
-                if digits.len() == 15 {
+                let end = i + chars[i..]
+                    .iter()
+                    .take_while(|c| c.is_alphanumeric())
+                    .count();
+                let digits: String = chars[i..end].iter().collect();
+                if digits.len() == 15 && digits.chars().all(|c| c.is_ascii_digit()) {
                     out.push(IceRead {
                         digits,
                         line: n,

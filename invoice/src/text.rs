@@ -169,6 +169,23 @@ fn words(folded: &[char]) -> Vec<Word> {
             text = "no".to_string();
         }
         last_abbreviation = single_letter && text.len() == 1;
+        // "TVA7": the label and its rate glued.
+        if let Some(rate) = text.strip_prefix("tva")
+            && !rate.is_empty()
+            && rate.chars().all(|c| c.is_ascii_digit())
+        {
+            out.push(Word {
+                text: "tva".to_string(),
+                start,
+                end: start + 3,
+            });
+            out.push(Word {
+                text: rate.to_string(),
+                start: start + 3,
+                end: i,
+            });
+            continue;
+        }
         out.push(Word {
             text,
             start,
@@ -264,6 +281,7 @@ mod tests {
     fn words_join_dotted_abbreviations_and_number_signs() {
         assert_eq!(texts("Total H.T. : 12"), ["total", "ht", "12"]);
         assert_eq!(texts("T.V.A 20%"), ["tva", "20"]);
+        assert_eq!(texts("TVA7 %"), ["tva", "7"]);
         assert_eq!(
             texts("Facture N° 12 / N' 3 / Nº 4"),
             ["facture", "no", "12", "no", "3", "no", "4"]
