@@ -77,6 +77,23 @@ impl Fit<'_> {
     }
 }
 
+/// An amount's digits with two decimals: "7720.00" → "772000".
+fn digits(amount: Decimal) -> String {
+    format!("{:.2}", amount)
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect()
+}
+
+/// An amount's digits as read (its own decimals): 772000 → "772000".
+fn printed_digits(amount: Decimal) -> String {
+    amount
+        .to_string()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect()
+}
+
 /// "HT + TVA ≠ TTC : écart de 0,10 MAD." for the user.
 pub(crate) fn gap_note(ht: Decimal, tva: Decimal, ttc: Decimal) -> String {
     format!(
@@ -223,25 +240,33 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
     let strong = |list: &[(Decimal, f32)]| list.first().filter(|c| c.1 >= 0.8).copied();
     if let (Some(h), Some(t), Some(c)) = (strong(&hts), strong(&tvas), strong(&ttcs)) {
         out.notes.push(gap_note(h.0, t.0, c.0));
-        // One of the three misread: two fit a rate and the third they give is printed elsewhere
-        // (a repeated total, the amount in words). Still doubtful: the reading disagreed.
-        let pair = best_pair(&[h], &[t], &[c], &fit).filter(|p| {
-            let d = p.derived();
-            let others = match p.missing {
-                Missing::Ht => &hts,
-                Missing::Tva => &tvas,
-                Missing::Ttc => &ttcs,
+        // One of the three misread: two fit a rate, and the third they give is printed elsewhere
+        // (a repeated total, the amount in words) or is what was read but for one digit or a
+        // lost separator ("772000" for "7 720,00"). Still doubtful: the reading disagreed.
+        let pair = best_pair(&[h], &[t], &[c], &fit, |p| {
+            let (d, read, others) = match p.missing {
+                Missing::Ht => (p.ht, h.0, &hts),
+                Missing::Tva => (p.tva, t.0, &tvas),
+                Missing::Ttc => (p.ttc, c.0, &ttcs),
             };
-            reading.loose_amounts.contains(&d) || others.iter().any(|o| o.0 == d)
+            reading.loose_amounts.contains(&d)
+                || others.iter().any(|o| o.0 == d)
+                || strsim::levenshtein(&printed_digits(read), &digits(d)) <= 1
         });
         if let Some(p) = pair {
             out.ht = Some((p.ht, REPAIRED));
             out.tva = Some((p.tva, REPAIRED));
             out.ttc = Some((p.ttc, REPAIRED));
             out.taux = Some((p.rate, REPAIRED));
+            let read = match p.missing {
+                Missing::Ht => h.0,
+                Missing::Tva => t.0,
+                Missing::Ttc => c.0,
+            };
             out.notes.push(format!(
-                "{} retenu : {} MAD, le montant imprimé ailleurs sur la facture qui s'accorde avec les deux autres.",
+                "{} lu {} MAD, retenu {} MAD d'après les deux autres montants : vérifiez sur la facture.",
                 p.missing.name(),
+                money(read),
                 money(p.derived())
             ));
         } else {
@@ -253,7 +278,7 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
         return out;
     }
 
-    if let Some(pair) = best_pair(&hts, &tvas, &ttcs, &fit) {
+    if let Some(pair) = best_pair(&hts, &tvas, &ttcs, &fit, |_| true) {
         let found_elsewhere = reading.loose_amounts.contains(&pair.derived());
         let derived_conf = if found_elsewhere { PAIR } else { DERIVED };
         let (ht, tva, ttc) = pair.amounts();
@@ -380,17 +405,20 @@ fn best_pair(
     tvas: &[(Decimal, f32)],
     ttcs: &[(Decimal, f32)],
     fit: &Fit,
+    keep: impl Fn(&Pair) -> bool,
 ) -> Option<Pair> {
     let mut pairs: Vec<Pair> = Vec::new();
-    let mut push = |ht: Decimal, tva: Decimal, ttc: Decimal, missing, score| {
+    let mut push = |ht: Decimal, tva: Decimal, ttc: Decimal, missing, score: f32| {
         if let Some(rate) = fit.rate(ht, tva) {
+            // Between pairs read as well, the one whose TVA fits its rate to the centime.
+            let exact = (ht * rate / Decimal::ONE_HUNDRED).round_dp(2) == tva;
             pairs.push(Pair {
                 ht,
                 tva,
                 ttc,
                 rate,
                 missing,
-                score,
+                score: score + if exact { 0.05 } else { 0.0 },
             });
         }
     };
@@ -409,6 +437,7 @@ fn best_pair(
     }
     pairs
         .into_iter()
+        .filter(|p| keep(p))
         .reduce(|a, b| if b.score > a.score { b } else { a })
 }
 
@@ -457,15 +486,15 @@ mod tests {
 
     #[test]
     fn amounts_that_do_not_add_up_are_doubtful() {
-        let s = settled("Total HT 1 000,00\nTVA 20% 200,00\nTotal TTC 1 200,10");
-        assert_eq!(value(s.ttc), Some(dec!(1200.10)));
+        let s = settled("Total HT 1 000,00\nTVA 20% 200,00\nTotal TTC 1 250,10");
+        assert_eq!(value(s.ttc), Some(dec!(1250.10)));
         for x in [s.ht, s.tva, s.ttc] {
             assert!(x.is_some_and(|x| x.1 < DOUBTFUL_BELOW));
         }
         assert!(
             s.notes
                 .iter()
-                .any(|n| n.starts_with("HT + TVA ≠ TTC : écart de 0,10 MAD"))
+                .any(|n| n.starts_with("HT + TVA ≠ TTC : écart de 50,10 MAD"))
         );
     }
 
@@ -497,8 +526,17 @@ mod tests {
                 .any(|n| n.starts_with("HT + TVA ≠ TTC : écart de 80,00 MAD"))
         );
         // Without that row, the printed amounts stay, all doubtful.
-        let s = settled("Total HT 1 080,00\nTVA 20% 200,00\nTotal TTC 1 200,00");
-        assert_eq!(value(s.ht), Some(dec!(1080.00)));
+        let s = settled("Total HT 1 380,00\nTVA 20% 200,00\nTotal TTC 1 200,00");
+        assert_eq!(value(s.ht), Some(dec!(1380.00)));
+        // A separator lost ("772000" for "7 720,00"), or one digit misread: the arithmetic wins,
+        // doubtful.
+        for ht in ["772000", "7 723,00"] {
+            let s = settled(&format!(
+                "Total HT {ht} DH\nTVA 20 % 1 544,00\nNet à payer 9 264,00"
+            ));
+            assert_eq!(value(s.ht), Some(dec!(7720.00)), "{ht}");
+            assert!(s.ht.is_some_and(|x| x.1 < DOUBTFUL_BELOW));
+        }
     }
 
     #[test]

@@ -89,7 +89,7 @@ pub(crate) fn ice_reads(lines: &[ReadLine]) -> Vec<IceRead> {
             })
             .collect();
         labels.extend(
-            line.find_words("identifiant commun de l entreprise")
+            line.find_words("identifiant commun")
                 .into_iter()
                 .map(|(a, b)| (line.words[a].start, line.words[b - 1].end)),
         );

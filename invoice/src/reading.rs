@@ -62,6 +62,8 @@ const WAIT_LINES: usize = 20;
 const IN_BLOCK: f32 = 0.75;
 /// A value of a block taken out of the labels' order.
 const OUT_OF_ORDER: f32 = 0.5;
+/// A small whole number after an amount's label, printed without decimals nor currency.
+const NOT_MONEY: f32 = 0.6;
 /// Strength of a range split over two lines.
 const SPLIT_RANGE: f32 = 0.85;
 /// A period is at most this long (a quarter, a reading period).
@@ -344,6 +346,12 @@ impl Reading {
     fn push_amount(&mut self, slot: Slot, a: &Amount, strength: f32) {
         let strength = if a.repaired {
             strength * REPAIRED
+        } else {
+            strength
+        };
+        // A small number printed like a count ("TVA7 4"): OCR debris more than an amount.
+        let strength = if !a.is_money() && a.value < Decimal::ONE_HUNDRED {
+            strength * NOT_MONEY
         } else {
             strength
         };
