@@ -112,7 +112,9 @@ fn read_number(chars: &[char], start: usize) -> Option<Reading> {
     let mut thousands_seps: Vec<char> = Vec::new();
     while let Some(&sep) = chars.get(end) {
         let mut after = end + 1;
-        if is_space(sep) && chars.get(after).copied().is_some_and(is_space) {
+        // "1  245" (a doubled space), "2. 890" (OCR's space after a thousands dot).
+        let spaced_dot = sep == '.' && chars.get(after).copied().is_some_and(is_space);
+        if (is_space(sep) || spaced_dot) && chars.get(after).copied().is_some_and(is_space) {
             after += 1;
         }
         if !(is_space(sep) || sep == '.' || sep == ',') {
@@ -129,7 +131,7 @@ fn read_number(chars: &[char], start: usize) -> Option<Reading> {
         } else {
             1..=2
         };
-        if (sep == '.' || sep == ',') && decimals_allowed.contains(&digits.len()) {
+        if (sep == '.' || sep == ',') && !spaced_dot && decimals_allowed.contains(&digits.len()) {
             fraction = Some(digits);
             repaired |= fixed;
             end = digits_end;
@@ -332,6 +334,8 @@ mod tests {
             ("1 234 567,89", Some(dec!(1234567.89))),
             ("1  245,60", Some(dec!(1245.60))),
             ("1 245 ,60", Some(dec!(1245.60))),
+            ("2. 890", Some(dec!(2890))),
+            ("2. 89", None),
             ("1245DH", Some(dec!(1245))),
             ("MAD 980,00", Some(dec!(980.00))),
             ("1 O38,00", Some(dec!(1038.00))),

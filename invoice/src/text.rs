@@ -168,7 +168,11 @@ fn words(folded: &[char]) -> Vec<Word> {
         {
             text = "no".to_string();
         }
-        last_abbreviation = single_letter && text.len() == 1;
+        // "TV.A.": two capitals then a dotted letter start an abbreviation too.
+        let short_capitals = (2..=3).contains(&(i - start))
+            && folded[start..i].iter().all(|c| c.is_alphabetic())
+            && folded.get(i) == Some(&'.');
+        last_abbreviation = (single_letter && text.len() == 1) || short_capitals;
         // "TVA7": the label and its rate glued.
         if let Some(rate) = text.strip_prefix("tva")
             && !rate.is_empty()
@@ -282,6 +286,8 @@ mod tests {
         assert_eq!(texts("Total H.T. : 12"), ["total", "ht", "12"]);
         assert_eq!(texts("T.V.A 20%"), ["tva", "20"]);
         assert_eq!(texts("TVA7 %"), ["tva", "7"]);
+        assert_eq!(texts("TV.A. 20%"), ["tva", "20"]);
+        assert_eq!(texts("Bd. Anfa"), ["bd", "anfa"]);
         assert_eq!(
             texts("Facture N° 12 / N' 3 / Nº 4"),
             ["facture", "no", "12", "no", "3", "no", "4"]
