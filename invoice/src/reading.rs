@@ -5,7 +5,9 @@
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
-use crate::date::{FoundDate, MonthYear, month_of, quarter, scan_dates, scan_month_years};
+use crate::date::{
+    FoundDate, MonthYear, month_of, quarter, rejoin_wrapped_dates, scan_dates, scan_month_years,
+};
 use crate::labels::{Hit, Place, Slot, hits};
 use crate::number::{Amount, is_currency_word, scan_amounts};
 use crate::text::{Line, digit_at, lines};
@@ -97,7 +99,8 @@ impl Reading {
     pub(crate) fn read(text: &str) -> Reading {
         let mut reading = Reading::default();
         let mut waiting: Vec<Waiting> = Vec::new();
-        for (n, line) in lines(text).into_iter().enumerate() {
+        let lines = rejoin_wrapped_dates(lines(text));
+        for (n, line) in lines.iter().map(|l| Line::new(l)).enumerate() {
             let dates = scan_dates(&line);
             let months = scan_month_years(&line, &dates);
             let mut masked: Vec<(usize, usize)> = dates.iter().map(|d| (d.start, d.end)).collect();
@@ -138,10 +141,16 @@ impl Reading {
         if let Some((start, since)) = self.open_range.take()
             && n - since <= 2
         {
-            let end =
-                read.dates.iter().enumerate().find(|(_, d)| {
-                    d.date > start && (d.date - start).num_days() <= MAX_PERIOD_DAYS
-                });
+            let labelled_otherwise = |d: &FoundDate| {
+                read.hits
+                    .iter()
+                    .any(|h| h.slot != Slot::Periode && h.end <= d.start && d.start < h.region_end)
+            };
+            let end = read.dates.iter().enumerate().find(|(_, d)| {
+                d.date > start
+                    && (d.date - start).num_days() <= MAX_PERIOD_DAYS
+                    && !labelled_otherwise(d)
+            });
             match end {
                 Some((i, d)) => {
                     used_dates.push(i);

@@ -126,9 +126,9 @@ pub(crate) fn same_word(read: &str, expected: &str) -> bool {
 }
 
 /// The lines of an invoice's text (pages are separated by form feeds).
-pub(crate) fn lines(text: &str) -> Vec<Line> {
+pub(crate) fn lines(text: &str) -> Vec<String> {
     text.split(['\n', '\x0c'])
-        .map(|l| Line::new(l.trim_end_matches('\r')))
+        .map(|l| l.trim_end_matches('\r').to_string())
         .collect()
 }
 
