@@ -124,6 +124,8 @@ const DERIVED: f32 = 0.85;
 const INCONSISTENT: f32 = 0.5;
 /// Confidence of amounts whose reading disagreed, settled by a value printed elsewhere.
 const REPAIRED: f32 = DOUBTFUL_BELOW - 0.1;
+/// Confidence of amounts read without their label, checked by the arithmetic only.
+const UNLABELLED: f32 = DOUBTFUL_BELOW - 0.05;
 /// Strength of a TVA that is the sum of the lines of several rates, not printed as such.
 const SEVERAL_RATES: f32 = 0.85;
 /// Confidence of an amount read alone, nothing to check it against.
@@ -319,6 +321,19 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
         return out;
     }
 
+    if let Some(found) = completed_by_unlabelled(&hts, &tvas, &ttcs, &reading.loose_amounts, &fit) {
+        let conf = |labelled: bool| if labelled { PAIR } else { UNLABELLED };
+        out.ht = Some((found.ht, conf(found.labelled == Missing::Ht)));
+        out.tva = Some((found.tva, conf(found.labelled == Missing::Tva)));
+        out.ttc = Some((found.ttc, conf(found.labelled == Missing::Ttc)));
+        out.taux = Some((found.rate, UNLABELLED));
+        out.notes.push(
+            "Deux montants lus sans leur libellé s'accordent avec le troisième : vérifiez-les."
+                .to_string(),
+        );
+        return out;
+    }
+
     let (h, t, c) = (hts.first(), tvas.first(), ttcs.first());
     match (h, t, c) {
         // No VAT: what is paid is the amount before tax.
@@ -356,6 +371,69 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
         }
     }
     out
+}
+
+/// One amount read beside its label, the two others among the amounts read without one.
+struct Completed {
+    ht: Decimal,
+    tva: Decimal,
+    ttc: Decimal,
+    rate: Decimal,
+    /// The one that was labelled.
+    labelled: Missing,
+}
+
+/// The labelled amount completed by two unlabelled ones ("total KT 1524,04" misread, "FA A7
+/// 106,68"): they must add up to the centime and fit a rate, and only one way.
+fn completed_by_unlabelled(
+    hts: &[(Decimal, f32)],
+    tvas: &[(Decimal, f32)],
+    ttcs: &[(Decimal, f32)],
+    loose: &[Decimal],
+    fit: &Fit,
+) -> Option<Completed> {
+    let mut loose: Vec<Decimal> = loose
+        .iter()
+        .copied()
+        .filter(|a| *a > Decimal::ZERO)
+        .collect();
+    loose.sort();
+    loose.dedup();
+    let has = |x: Decimal| loose.binary_search(&x).is_ok();
+    let mut found: Vec<Completed> = Vec::new();
+    let mut push = |ht: Decimal, tva: Decimal, ttc: Decimal, labelled| {
+        if let Some(rate) = fit.rate(ht, tva) {
+            found.push(Completed {
+                ht,
+                tva,
+                ttc,
+                rate,
+                labelled,
+            });
+        }
+    };
+    for &l in &loose {
+        for c in ttcs {
+            if l < c.0 && has(c.0 - l) {
+                push(l, c.0 - l, c.0, Missing::Ttc);
+            }
+        }
+        for h in hts {
+            if has(h.0 + l) {
+                push(h.0, l, h.0 + l, Missing::Ht);
+            }
+        }
+        for t in tvas {
+            if has(l + t.0) {
+                push(l, t.0, l + t.0, Missing::Tva);
+            }
+        }
+    }
+    found.dedup_by(|a, b| (a.ht, a.tva, a.ttc) == (b.ht, b.tva, b.ttc));
+    match found.as_slice() {
+        [one] => Some(Completed { ..*one }),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -565,6 +643,20 @@ mod tests {
             (value(s.tva), value(s.taux)),
             (Some(dec!(91.00)), Some(dec!(14)))
         );
+    }
+
+    #[test]
+    fn a_total_completed_by_unlabelled_amounts_that_fit() {
+        let s = settled("Eau 1 400,00\nBase eau 1524,04\nFA A7 106,68\nTotal TTC 1630,72 DH");
+        assert_eq!(
+            (value(s.ht), value(s.tva), value(s.taux)),
+            (Some(dec!(1524.04)), Some(dec!(106.68)), Some(dec!(7)))
+        );
+        assert!(s.ht.is_some_and(|x| x.1 < DOUBTFUL_BELOW));
+        assert!(s.ttc.is_some_and(|x| x.1 >= DOUBTFUL_BELOW));
+        // Two ways to complete it: neither.
+        let s = settled("100,00 20,00 110,00 10,00\nTotal TTC 120,00 DH");
+        assert_eq!(value(s.ht), None);
     }
 
     #[test]

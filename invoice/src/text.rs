@@ -108,7 +108,7 @@ impl Line {
 
 /// Short label words and what OCR makes of them at low resolution ("Total HF").
 const SHORT_SLIPS: &[(&str, &[&str])] = &[
-    ("ht", &["hf", "hi", "hl", "h1"]),
+    ("ht", &["hf", "hi", "hl", "h1", "kt", "wt"]),
     ("ttc", &["tte", "tic", "itc", "ttg", "ttc1"]),
     ("tva", &["iva", "tvs", "twa"]),
 ];
