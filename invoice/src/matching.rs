@@ -140,7 +140,7 @@ pub(crate) fn ice_reads(lines: &[ReadLine]) -> Vec<IceRead> {
 /// allowed: 14 to 16 digits, and where they end.
 fn digits_after(chars: &[char], from: usize) -> Option<(String, usize)> {
     let skipped =
-        |c: char| c.is_whitespace() || matches!(c, ':' | ';' | '.' | '-' | '°' | 'º' | '=');
+        |c: char| c.is_whitespace() || matches!(c, ':' | ';' | ',' | '.' | '-' | '°' | 'º' | '=');
     let mut i = from;
     while i < chars.len() && skipped(chars[i]) {
         i += 1;
@@ -191,6 +191,8 @@ pub(crate) struct SupplierMatch<'a> {
 const ICE_EXACT: f32 = 0.98;
 /// Confidence of a supplier recognised by an ICE one digit away.
 const ICE_NEAR: f32 = 0.85;
+/// Confidence of a supplier recognised by an ICE two digits away: to confirm.
+const ICE_TWO_SLIPS: f32 = 0.7;
 /// A name scoring below this is not recognised.
 const NAME_THRESHOLD: f64 = 0.86;
 
@@ -205,17 +207,26 @@ pub(crate) fn match_supplier<'a>(
         let read = ices.iter().find(|r| r.digits == known)?;
         Some((s, ICE_EXACT, read.digits.clone()))
     });
+    // One or two OCR slips away from one known ICE, and far from every other one.
     let by_ice = by_ice.or_else(|| {
-        let mut near = directory.suppliers.iter().filter_map(|s| {
-            let known = s.ice.as_deref()?;
-            let read = ices
-                .iter()
-                .find(|r| !r.client && strsim::levenshtein(&r.digits, known) == 1)?;
-            Some((s, ICE_NEAR, read.digits.clone()))
-        });
-        let first = near.next();
-        // Two suppliers one slip away: the ICE decides nothing.
-        if near.next().is_some() { None } else { first }
+        ices.iter()
+            .filter(|r| !r.client && r.digits.len() >= 14)
+            .find_map(|r| {
+                let mut distances: Vec<(usize, &KnownSupplier)> = directory
+                    .suppliers
+                    .iter()
+                    .filter_map(|s| Some((strsim::levenshtein(&r.digits, s.ice.as_deref()?), s)))
+                    .collect();
+                distances.sort_by_key(|(d, _)| *d);
+                let (d, s) = *distances.first()?;
+                let runner_up = distances.get(1).map_or(usize::MAX, |x| x.0);
+                let score = match d {
+                    1 => ICE_NEAR,
+                    2 => ICE_TWO_SLIPS,
+                    _ => return None,
+                };
+                (runner_up >= d + 3).then(|| (s, score, r.digits.clone()))
+            })
     });
     let by_name = best_name(lines, directory);
     match (by_ice, by_name) {

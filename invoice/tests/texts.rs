@@ -742,3 +742,14 @@ fn the_clients_ice_is_not_the_suppliers() {
     );
     assert_eq!(e.values.ice, s("002777888000044"));
 }
+
+#[test]
+fn an_ice_two_slips_away_is_a_doubtful_match() {
+    let e = read("FACTURE D'EAU\nICE, ; 981525668000045\nN° Facture 2501-77\nTotal TTC 120,00 DH");
+    assert_eq!(e.fournisseur_id, Some(1));
+    assert_eq!(e.values.ice, s("001525668000045"));
+    assert!(score(&e, "fournisseur") < DOUBTFUL_BELOW);
+    // Three slips: no match.
+    let e = read("FACTURE D'EAU\nICE : 981525668000946\nN° Facture 2501-77\nTotal TTC 120,00 DH");
+    assert_eq!(e.fournisseur_id, None);
+}
