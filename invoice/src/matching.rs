@@ -379,8 +379,18 @@ pub(crate) fn printed_supplier(lines: &[ReadLine]) -> Option<String> {
             "original",
             "duplicata",
         ];
+        // OCR debris ("M RSS Ent, DU Te UT") is mostly one- and two-letter scraps.
+        let words: Vec<usize> = l
+            .words
+            .iter()
+            .filter(|w| w.text.chars().all(char::is_alphabetic))
+            .map(|w| w.text.chars().count())
+            .collect();
+        let long = words.iter().filter(|n| **n >= 3).count();
         letters >= 3
             && digits * 3 < letters
+            && long * 5 >= words.len() * 3
+            && words.iter().any(|n| *n >= 4)
             && !l.words.iter().any(|w| skip.contains(&w.text.as_str()))
             && !l.text().contains('@')
     };

@@ -528,6 +528,13 @@ fn a_residence_by_its_contract_reference() {
 }
 
 #[test]
+fn ocr_debris_is_no_supplier_name() {
+    let e =
+        read("M RSS Ent, DU Te UT ET NU NE Fa\n. . BP en DSL\nFacture N° 88\nTotal TTC 600,00 DH");
+    assert_eq!(e.values.fournisseur, None);
+}
+
+#[test]
 fn an_unknown_name_matches_no_supplier() {
     let e = read("PLOMBERIE MODERNE SARL\nFacture N° 88\nTotal TTC 600,00 DH");
     assert_eq!(e.fournisseur_id, None);
