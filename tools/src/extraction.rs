@@ -392,7 +392,6 @@ impl Tool for ExtractInvoice {
         args: ExtractArgs,
     ) -> Result<ExtractOutput, ToolError> {
         let started = Instant::now();
-        ctx.step("Reçu : vérification du fichier…");
         let mut t = ctx.store.tenant(caller.syndic_id).await?;
         let fichier = t
             .fichier(args.fichier)

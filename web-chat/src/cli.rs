@@ -86,7 +86,8 @@ enum Command {
     },
     /// Measure query_impayes for one résidence (latency percentiles and EXPLAIN ANALYZE), or
     /// with --question a whole fast-path turn (router, tool, conversation and audit writes);
-    /// `bench ws`: many WebSocket sessions at once; `bench render`: the generated documents.
+    /// `bench ws`: many WebSocket sessions at once; `bench render`: the generated documents;
+    /// `bench invoices`: the supplier-invoice reader on a synthetic corpus.
     #[command(args_conflicts_with_subcommands = true)]
     Bench {
         #[command(subcommand)]
@@ -228,6 +229,20 @@ enum BenchTarget {
         #[arg(long)]
         annee: Option<i32>,
     },
+    /// Read synthetic supplier invoices (six layouts × N, each as its PDF, a 200-dpi scan and a
+    /// degraded phone photo) with the OCR and the parser: precision and recall per field, exact
+    /// fields per layout, time per page. Needs no database.
+    Invoices {
+        /// Invoices per layout.
+        #[arg(long, default_value_t = 10)]
+        per_layout: usize,
+        /// Seed of the fictitious syndic and of every invoice.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write the corpus (PDF, PNG, JPG, truth), the OCR text and the extractions there.
+        #[arg(long)]
+        keep: Option<PathBuf>,
+    },
 }
 
 impl Cli {
@@ -285,6 +300,28 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 annee: *annee,
             };
             crate::bench_render::run(&cli.data_dir, options).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Bench {
+            target:
+                Some(BenchTarget::Invoices {
+                    per_layout,
+                    seed,
+                    keep,
+                }),
+            ..
+        } => {
+            let options = wakil_evals::invoices::bench::Options {
+                per_layout: *per_layout,
+                seed: *seed,
+                today: cli.today.unwrap_or(converse::DEMO_DATE),
+                keep: keep.clone(),
+            };
+            let report = tokio::task::spawn_blocking(move || {
+                wakil_evals::invoices::bench::run(&options, |step| eprintln!("{step}"))
+            })
+            .await??;
+            out!("{report}");
             return Ok(ExitCode::SUCCESS);
         }
         Command::Stop => {
@@ -494,7 +531,7 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
         | Command::Stop
         | Command::Eval { .. }
         | Command::Bench {
-            target: Some(BenchTarget::Render { .. }),
+            target: Some(BenchTarget::Render { .. } | BenchTarget::Invoices { .. }),
             ..
         } => {}
     }

@@ -412,7 +412,7 @@ impl<'s, 'a> Gen<'s, 'a> {
             let conso = self.rng.range(12, 140);
             doc.releves.push(vec![
                 s("Eau"),
-                r.references[2].clone(),
+                self.reference(2, "E", 8),
                 ancien.to_string(),
                 (ancien + conso).to_string(),
                 format!("{conso} m³"),
@@ -446,7 +446,7 @@ impl<'s, 'a> Gen<'s, 'a> {
             let conso = self.rng.range(180, 2400);
             doc.releves.push(vec![
                 s("Électricité"),
-                r.references[3].clone(),
+                self.reference(3, "C", 9),
                 ancien.to_string(),
                 (ancien + conso).to_string(),
                 format!("{conso} kWh"),
@@ -541,9 +541,9 @@ impl<'s, 'a> Gen<'s, 'a> {
             format!("Résidence {} - parties communes", r.nom),
         ];
         let contrat = if eau {
-            &r.references[0]
+            self.reference(0, "30", 8)
         } else {
-            &r.references[1]
+            self.reference(1, "50", 8)
         };
         doc.infos = vec![
             [self.facture_label(), numero.clone()],
@@ -583,6 +583,16 @@ impl<'s, 'a> Gen<'s, 'a> {
             doc.qr = self.qr(&truth)?;
         }
         Ok((doc, truth))
+    }
+
+    /// The résidence's `index`-th reference (water contract, electricity contract, water meter,
+    /// electricity meter: see [`super::universe`]), or a new one of `prefix` and `digits` digits
+    /// when the résidence has fewer.
+    fn reference(&mut self, index: usize, prefix: &str, digits: usize) -> String {
+        match self.spec.residence.references.get(index) {
+            Some(r) => r.clone(),
+            None => format!("{prefix}{}", self.rng.digits(digits)),
+        }
     }
 
     /// Splits a consumption into tariff tiers `(size, label, price in 1/10000 DH)`.

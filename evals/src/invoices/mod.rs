@@ -9,6 +9,7 @@
 //! rasterises it like a flatbed scanner, [`photo`] like a phone photo (perspective, rotation,
 //! uneven light, blur, noise, JPEG). Everything is deterministic in the seed.
 
+pub mod bench;
 mod layouts;
 mod qr;
 mod raster;
@@ -34,6 +35,11 @@ pub enum GenError {
     Poppler(String),
     #[error("image de test impossible à produire : {0}")]
     Image(String),
+    /// The OCR engine is not usable; the message says what to install or set.
+    #[error("{0}")]
+    Ocr(String),
+    #[error("écriture du corpus impossible dans {0} : vérifiez le dossier de --keep")]
+    Keep(String),
 }
 
 /// Helpers every layout's template starts with (the data, the QR code, the tables).
