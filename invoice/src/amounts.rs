@@ -55,10 +55,43 @@ impl Fit<'_> {
             .flatten()
     }
 
+    /// One TVA line read at its rate, the rest of the TVA at another rate on the rest of the
+    /// base (the other line misread): the dominant rate.
+    fn one_line_and_the_rest(&self, ht: Decimal, tva: Decimal) -> Option<Decimal> {
+        self.lines.iter().find_map(|(rate, amount)| {
+            let base = amount * Decimal::ONE_HUNDRED / rate;
+            let (rest_base, rest_tva) = (ht - base, tva - amount);
+            if rest_base <= Decimal::ZERO || rest_tva <= Decimal::ZERO {
+                return None;
+            }
+            let other = rate_of(rest_base, rest_tva).filter(|r| r != rate)?;
+            Some(if base >= rest_base { *rate } else { other })
+        })
+    }
+
     /// The rate of `tva` on `ht`: one Moroccan rate, or the dominant one of several.
     fn rate(&self, ht: Decimal, tva: Decimal) -> Option<Decimal> {
-        rate_of(ht, tva).or_else(|| self.several(tva))
+        rate_of(ht, tva)
+            .or_else(|| self.several(tva))
+            .or_else(|| self.one_line_and_the_rest(ht, tva))
     }
+}
+
+/// An amount's digits with two decimals: "7720.00" → "772000".
+fn digits(amount: Decimal) -> String {
+    format!("{:.2}", amount)
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect()
+}
+
+/// An amount's digits as read (its own decimals): 772000 → "772000".
+fn printed_digits(amount: Decimal) -> String {
+    amount
+        .to_string()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect()
 }
 
 /// "HT + TVA ≠ TTC : écart de 0,10 MAD." for the user.
@@ -91,6 +124,8 @@ const DERIVED: f32 = 0.85;
 const INCONSISTENT: f32 = 0.5;
 /// Confidence of amounts whose reading disagreed, settled by a value printed elsewhere.
 const REPAIRED: f32 = DOUBTFUL_BELOW - 0.1;
+/// Confidence of amounts read without their label, checked by the arithmetic only.
+const UNLABELLED: f32 = DOUBTFUL_BELOW - 0.05;
 /// Strength of a TVA that is the sum of the lines of several rates, not printed as such.
 const SEVERAL_RATES: f32 = 0.85;
 /// Confidence of an amount read alone, nothing to check it against.
@@ -125,17 +160,18 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
         tvas.push((sum, SEVERAL_RATES));
     }
     let read_rate = distinct(&reading.rates).first().copied();
-    let rate_conf = |rate: Decimal, tva: Decimal, notes: &mut Vec<String>| match read_rate {
-        _ if fit.several(tva).is_some() => 0.9,
-        Some((r, _)) if r == rate => 0.97,
-        Some((r, _)) => {
-            notes.push(format!(
-                "Le taux de TVA imprimé ({r} %) ne correspond pas aux montants ({rate} %)."
-            ));
-            INCONSISTENT
-        }
-        None => 0.9,
-    };
+    let rate_conf =
+        |rate: Decimal, ht: Decimal, tva: Decimal, notes: &mut Vec<String>| match read_rate {
+            _ if rate_of(ht, tva).is_none() => 0.9,
+            Some((r, _)) if r == rate => 0.97,
+            Some((r, _)) => {
+                notes.push(format!(
+                    "Le taux de TVA imprimé ({r} %) ne correspond pas aux montants ({rate} %)."
+                ));
+                INCONSISTENT
+            }
+            None => 0.9,
+        };
     let mut out = Settled::default();
 
     // A triple that adds up, the labels' strengths and a fitting rate deciding between several.
@@ -168,7 +204,7 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
                 out.ht = Some((h.0, consistent(h.1)));
                 out.tva = Some((t.0, consistent(t.1)));
                 out.ttc = Some((c.0, consistent(c.1)));
-                out.taux = Some((rate, rate_conf(rate, t.0, &mut out.notes)));
+                out.taux = Some((rate, rate_conf(rate, h.0, t.0, &mut out.notes)));
                 // A stronger label read another value: the triple that adds up wins, but the
                 // reading disagreed.
                 let stronger = |list: &[(Decimal, f32)], chosen: (Decimal, f32)| {
@@ -206,25 +242,33 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
     let strong = |list: &[(Decimal, f32)]| list.first().filter(|c| c.1 >= 0.8).copied();
     if let (Some(h), Some(t), Some(c)) = (strong(&hts), strong(&tvas), strong(&ttcs)) {
         out.notes.push(gap_note(h.0, t.0, c.0));
-        // One of the three misread: two fit a rate and the third they give is printed elsewhere
-        // (a repeated total, the amount in words). Still doubtful: the reading disagreed.
-        let pair = best_pair(&[h], &[t], &[c], &fit).filter(|p| {
-            let d = p.derived();
-            let others = match p.missing {
-                Missing::Ht => &hts,
-                Missing::Tva => &tvas,
-                Missing::Ttc => &ttcs,
+        // One of the three misread: two fit a rate, and the third they give is printed elsewhere
+        // (a repeated total, the amount in words) or is what was read but for one digit or a
+        // lost separator ("772000" for "7 720,00"). Still doubtful: the reading disagreed.
+        let pair = best_pair(&[h], &[t], &[c], &fit, |p| {
+            let (d, read, others) = match p.missing {
+                Missing::Ht => (p.ht, h.0, &hts),
+                Missing::Tva => (p.tva, t.0, &tvas),
+                Missing::Ttc => (p.ttc, c.0, &ttcs),
             };
-            reading.loose_amounts.contains(&d) || others.iter().any(|o| o.0 == d)
+            reading.loose_amounts.contains(&d)
+                || others.iter().any(|o| o.0 == d)
+                || strsim::levenshtein(&printed_digits(read), &digits(d)) <= 1
         });
         if let Some(p) = pair {
             out.ht = Some((p.ht, REPAIRED));
             out.tva = Some((p.tva, REPAIRED));
             out.ttc = Some((p.ttc, REPAIRED));
             out.taux = Some((p.rate, REPAIRED));
+            let read = match p.missing {
+                Missing::Ht => h.0,
+                Missing::Tva => t.0,
+                Missing::Ttc => c.0,
+            };
             out.notes.push(format!(
-                "{} retenu : {} MAD, le montant imprimé ailleurs sur la facture qui s'accorde avec les deux autres.",
+                "{} lu {} MAD, retenu {} MAD d'après les deux autres montants : vérifiez sur la facture.",
                 p.missing.name(),
+                money(read),
                 money(p.derived())
             ));
         } else {
@@ -236,7 +280,7 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
         return out;
     }
 
-    if let Some(pair) = best_pair(&hts, &tvas, &ttcs, &fit) {
+    if let Some(pair) = best_pair(&hts, &tvas, &ttcs, &fit, |_| true) {
         let found_elsewhere = reading.loose_amounts.contains(&pair.derived());
         let derived_conf = if found_elsewhere { PAIR } else { DERIVED };
         let (ht, tva, ttc) = pair.amounts();
@@ -265,7 +309,7 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
                 PAIR
             },
         ));
-        out.taux = Some((rate, rate_conf(rate, tva, &mut out.notes)));
+        out.taux = Some((rate, rate_conf(rate, ht, tva, &mut out.notes)));
         out.notes.push(
             match pair.missing {
                 Missing::Ht => "Montant HT calculé : TTC − TVA.",
@@ -273,6 +317,19 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
                 Missing::Ttc => "Total TTC calculé : HT + TVA.",
             }
             .to_string(),
+        );
+        return out;
+    }
+
+    if let Some(found) = completed_by_unlabelled(&hts, &tvas, &ttcs, &reading.loose_amounts, &fit) {
+        let conf = |labelled: bool| if labelled { PAIR } else { UNLABELLED };
+        out.ht = Some((found.ht, conf(found.labelled == Missing::Ht)));
+        out.tva = Some((found.tva, conf(found.labelled == Missing::Tva)));
+        out.ttc = Some((found.ttc, conf(found.labelled == Missing::Ttc)));
+        out.taux = Some((found.rate, UNLABELLED));
+        out.notes.push(
+            "Deux montants lus sans leur libellé s'accordent avec le troisième : vérifiez-les."
+                .to_string(),
         );
         return out;
     }
@@ -314,6 +371,69 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
         }
     }
     out
+}
+
+/// One amount read beside its label, the two others among the amounts read without one.
+struct Completed {
+    ht: Decimal,
+    tva: Decimal,
+    ttc: Decimal,
+    rate: Decimal,
+    /// The one that was labelled.
+    labelled: Missing,
+}
+
+/// The labelled amount completed by two unlabelled ones ("total KT 1524,04" misread, "FA A7
+/// 106,68"): they must add up to the centime and fit a rate, and only one way.
+fn completed_by_unlabelled(
+    hts: &[(Decimal, f32)],
+    tvas: &[(Decimal, f32)],
+    ttcs: &[(Decimal, f32)],
+    loose: &[Decimal],
+    fit: &Fit,
+) -> Option<Completed> {
+    let mut loose: Vec<Decimal> = loose
+        .iter()
+        .copied()
+        .filter(|a| *a > Decimal::ZERO)
+        .collect();
+    loose.sort();
+    loose.dedup();
+    let has = |x: Decimal| loose.binary_search(&x).is_ok();
+    let mut found: Vec<Completed> = Vec::new();
+    let mut push = |ht: Decimal, tva: Decimal, ttc: Decimal, labelled| {
+        if let Some(rate) = fit.rate(ht, tva) {
+            found.push(Completed {
+                ht,
+                tva,
+                ttc,
+                rate,
+                labelled,
+            });
+        }
+    };
+    for &l in &loose {
+        for c in ttcs {
+            if l < c.0 && has(c.0 - l) {
+                push(l, c.0 - l, c.0, Missing::Ttc);
+            }
+        }
+        for h in hts {
+            if has(h.0 + l) {
+                push(h.0, l, h.0 + l, Missing::Ht);
+            }
+        }
+        for t in tvas {
+            if has(l + t.0) {
+                push(l, t.0, l + t.0, Missing::Tva);
+            }
+        }
+    }
+    found.dedup_by(|a, b| (a.ht, a.tva, a.ttc) == (b.ht, b.tva, b.ttc));
+    match found.as_slice() {
+        [one] => Some(Completed { ..*one }),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -363,17 +483,20 @@ fn best_pair(
     tvas: &[(Decimal, f32)],
     ttcs: &[(Decimal, f32)],
     fit: &Fit,
+    keep: impl Fn(&Pair) -> bool,
 ) -> Option<Pair> {
     let mut pairs: Vec<Pair> = Vec::new();
-    let mut push = |ht: Decimal, tva: Decimal, ttc: Decimal, missing, score| {
+    let mut push = |ht: Decimal, tva: Decimal, ttc: Decimal, missing, score: f32| {
         if let Some(rate) = fit.rate(ht, tva) {
+            // Between pairs read as well, the one whose TVA fits its rate to the centime.
+            let exact = (ht * rate / Decimal::ONE_HUNDRED).round_dp(2) == tva;
             pairs.push(Pair {
                 ht,
                 tva,
                 ttc,
                 rate,
                 missing,
-                score,
+                score: score + if exact { 0.05 } else { 0.0 },
             });
         }
     };
@@ -392,6 +515,7 @@ fn best_pair(
     }
     pairs
         .into_iter()
+        .filter(|p| keep(p))
         .reduce(|a, b| if b.score > a.score { b } else { a })
 }
 
@@ -440,15 +564,15 @@ mod tests {
 
     #[test]
     fn amounts_that_do_not_add_up_are_doubtful() {
-        let s = settled("Total HT 1 000,00\nTVA 20% 200,00\nTotal TTC 1 200,10");
-        assert_eq!(value(s.ttc), Some(dec!(1200.10)));
+        let s = settled("Total HT 1 000,00\nTVA 20% 200,00\nTotal TTC 1 250,10");
+        assert_eq!(value(s.ttc), Some(dec!(1250.10)));
         for x in [s.ht, s.tva, s.ttc] {
             assert!(x.is_some_and(|x| x.1 < DOUBTFUL_BELOW));
         }
         assert!(
             s.notes
                 .iter()
-                .any(|n| n.starts_with("HT + TVA ≠ TTC : écart de 0,10 MAD"))
+                .any(|n| n.starts_with("HT + TVA ≠ TTC : écart de 50,10 MAD"))
         );
     }
 
@@ -480,8 +604,17 @@ mod tests {
                 .any(|n| n.starts_with("HT + TVA ≠ TTC : écart de 80,00 MAD"))
         );
         // Without that row, the printed amounts stay, all doubtful.
-        let s = settled("Total HT 1 080,00\nTVA 20% 200,00\nTotal TTC 1 200,00");
-        assert_eq!(value(s.ht), Some(dec!(1080.00)));
+        let s = settled("Total HT 1 380,00\nTVA 20% 200,00\nTotal TTC 1 200,00");
+        assert_eq!(value(s.ht), Some(dec!(1380.00)));
+        // A separator lost ("772000" for "7 720,00"), or one digit misread: the arithmetic wins,
+        // doubtful.
+        for ht in ["772000", "7 723,00"] {
+            let s = settled(&format!(
+                "Total HT {ht} DH\nTVA 20 % 1 544,00\nNet à payer 9 264,00"
+            ));
+            assert_eq!(value(s.ht), Some(dec!(7720.00)), "{ht}");
+            assert!(s.ht.is_some_and(|x| x.1 < DOUBTFUL_BELOW));
+        }
     }
 
     #[test]
@@ -502,6 +635,28 @@ mod tests {
             (Some(dec!(112.00)), Some(dec!(7)))
         );
         assert!(s.ttc.is_some_and(|x| x.1 >= DOUBTFUL_BELOW));
+        // "TVA 7 %" misread: the 14 % line and the totals say the rest is at 7 %.
+        let s = settled(
+            "Total HT 800,00\nTAT% 21,00\nTVA 14 % 70,00\nTotal TVA 91,00\nNet à payer 891,00",
+        );
+        assert_eq!(
+            (value(s.tva), value(s.taux)),
+            (Some(dec!(91.00)), Some(dec!(14)))
+        );
+    }
+
+    #[test]
+    fn a_total_completed_by_unlabelled_amounts_that_fit() {
+        let s = settled("Eau 1 400,00\nBase eau 1524,04\nFA A7 106,68\nTotal TTC 1630,72 DH");
+        assert_eq!(
+            (value(s.ht), value(s.tva), value(s.taux)),
+            (Some(dec!(1524.04)), Some(dec!(106.68)), Some(dec!(7)))
+        );
+        assert!(s.ht.is_some_and(|x| x.1 < DOUBTFUL_BELOW));
+        assert!(s.ttc.is_some_and(|x| x.1 >= DOUBTFUL_BELOW));
+        // Two ways to complete it: neither.
+        let s = settled("100,00 20,00 110,00 10,00\nTotal TTC 120,00 DH");
+        assert_eq!(value(s.ht), None);
     }
 
     #[test]

@@ -89,7 +89,7 @@ pub(crate) fn ice_reads(lines: &[ReadLine]) -> Vec<IceRead> {
             })
             .collect();
         labels.extend(
-            line.find_words("identifiant commun de l entreprise")
+            line.find_words("identifiant commun")
                 .into_iter()
                 .map(|(a, b)| (line.words[a].start, line.words[b - 1].end)),
         );
@@ -108,13 +108,18 @@ pub(crate) fn ice_reads(lines: &[ReadLine]) -> Vec<IceRead> {
             });
             taken_until = taken_until.max(end);
         }
-        // A run of 15 digits without its label (the label misread).
+        // A run of 15 digits without its label (the label misread), in one piece: spaced
+        // groups there are other numbers side by side.
         let chars = &line.raw;
         let mut i = taken_until;
         while i < chars.len() {
             if chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_alphanumeric()) {
-                let (digits, end) = digit_run(chars, i);
-                if digits.len() == 15 {
+                let end = i + chars[i..]
+                    .iter()
+                    .take_while(|c| c.is_alphanumeric())
+                    .count();
+                let digits: String = chars[i..end].iter().collect();
+                if digits.len() == 15 && digits.chars().all(|c| c.is_ascii_digit()) {
                     out.push(IceRead {
                         digits,
                         line: n,
@@ -135,7 +140,7 @@ pub(crate) fn ice_reads(lines: &[ReadLine]) -> Vec<IceRead> {
 /// allowed: 14 to 16 digits, and where they end.
 fn digits_after(chars: &[char], from: usize) -> Option<(String, usize)> {
     let skipped =
-        |c: char| c.is_whitespace() || matches!(c, ':' | ';' | '.' | '-' | '°' | 'º' | '=');
+        |c: char| c.is_whitespace() || matches!(c, ':' | ';' | ',' | '.' | '-' | '°' | 'º' | '=');
     let mut i = from;
     while i < chars.len() && skipped(chars[i]) {
         i += 1;
@@ -186,6 +191,8 @@ pub(crate) struct SupplierMatch<'a> {
 const ICE_EXACT: f32 = 0.98;
 /// Confidence of a supplier recognised by an ICE one digit away.
 const ICE_NEAR: f32 = 0.85;
+/// Confidence of a supplier recognised by an ICE two digits away: to confirm.
+const ICE_TWO_SLIPS: f32 = 0.7;
 /// A name scoring below this is not recognised.
 const NAME_THRESHOLD: f64 = 0.86;
 
@@ -200,17 +207,26 @@ pub(crate) fn match_supplier<'a>(
         let read = ices.iter().find(|r| r.digits == known)?;
         Some((s, ICE_EXACT, read.digits.clone()))
     });
+    // One or two OCR slips away from one known ICE, and far from every other one.
     let by_ice = by_ice.or_else(|| {
-        let mut near = directory.suppliers.iter().filter_map(|s| {
-            let known = s.ice.as_deref()?;
-            let read = ices
-                .iter()
-                .find(|r| !r.client && strsim::levenshtein(&r.digits, known) == 1)?;
-            Some((s, ICE_NEAR, read.digits.clone()))
-        });
-        let first = near.next();
-        // Two suppliers one slip away: the ICE decides nothing.
-        if near.next().is_some() { None } else { first }
+        ices.iter()
+            .filter(|r| !r.client && r.digits.len() >= 14)
+            .find_map(|r| {
+                let mut distances: Vec<(usize, &KnownSupplier)> = directory
+                    .suppliers
+                    .iter()
+                    .filter_map(|s| Some((strsim::levenshtein(&r.digits, s.ice.as_deref()?), s)))
+                    .collect();
+                distances.sort_by_key(|(d, _)| *d);
+                let (d, s) = *distances.first()?;
+                let runner_up = distances.get(1).map_or(usize::MAX, |x| x.0);
+                let score = match d {
+                    1 => ICE_NEAR,
+                    2 => ICE_TWO_SLIPS,
+                    _ => return None,
+                };
+                (runner_up >= d + 3).then(|| (s, score, r.digits.clone()))
+            })
     });
     let by_name = best_name(lines, directory);
     match (by_ice, by_name) {
@@ -363,8 +379,18 @@ pub(crate) fn printed_supplier(lines: &[ReadLine]) -> Option<String> {
             "original",
             "duplicata",
         ];
+        // OCR debris ("M RSS Ent, DU Te UT") is mostly one- and two-letter scraps.
+        let words: Vec<usize> = l
+            .words
+            .iter()
+            .filter(|w| w.text.chars().all(char::is_alphabetic))
+            .map(|w| w.text.chars().count())
+            .collect();
+        let long = words.iter().filter(|n| **n >= 3).count();
         letters >= 3
             && digits * 3 < letters
+            && long * 5 >= words.len() * 3
+            && words.iter().any(|n| *n >= 4)
             && !l.words.iter().any(|w| skip.contains(&w.text.as_str()))
             && !l.text().contains('@')
     };

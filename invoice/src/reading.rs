@@ -2,10 +2,12 @@
 //! next label, or, when a layout puts labels and values in separate blocks, on the next lines
 //! holding only values, in the order the labels came.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
-use crate::date::{FoundDate, MonthYear, quarter, scan_dates, scan_month_years};
+use crate::date::{
+    FoundDate, MonthYear, month_of, quarter, rejoin_wrapped_dates, scan_dates, scan_month_years,
+};
 use crate::labels::{Hit, Place, Slot, hits};
 use crate::number::{Amount, is_currency_word, scan_amounts};
 use crate::text::{Line, digit_at, lines};
@@ -48,6 +50,8 @@ pub(crate) struct Reading {
     /// The TVA lines that print their rate: (rate, amount), as a bill taxed at 7 % and 14 %
     /// prints them.
     pub tva_lines: Vec<(Decimal, Decimal)>,
+    /// "du 01/04/2025 au" whose end is on a later line: its start and line.
+    open_range: Option<(NaiveDate, usize)>,
 }
 
 /// How much a value read on a later line is trusted compared with one beside its label.
@@ -60,6 +64,12 @@ const WAIT_LINES: usize = 20;
 const IN_BLOCK: f32 = 0.75;
 /// A value of a block taken out of the labels' order.
 const OUT_OF_ORDER: f32 = 0.5;
+/// A small whole number after an amount's label, printed without decimals nor currency.
+const NOT_MONEY: f32 = 0.6;
+/// Strength of a range split over two lines.
+const SPLIT_RANGE: f32 = 0.85;
+/// A period is at most this long (a quarter, a reading period).
+const MAX_PERIOD_DAYS: i64 = 100;
 /// Strength of the total written in words.
 const IN_WORDS: f32 = 0.55;
 /// Strength of a date printed beside the invoice number without a label of its own.
@@ -89,7 +99,8 @@ impl Reading {
     pub(crate) fn read(text: &str) -> Reading {
         let mut reading = Reading::default();
         let mut waiting: Vec<Waiting> = Vec::new();
-        for (n, line) in lines(text).into_iter().enumerate() {
+        let lines = rejoin_wrapped_dates(lines(text));
+        for (n, line) in lines.iter().map(|l| Line::new(l)).enumerate() {
             let dates = scan_dates(&line);
             let months = scan_month_years(&line, &dates);
             let mut masked: Vec<(usize, usize)> = dates.iter().map(|d| (d.start, d.end)).collect();
@@ -126,12 +137,48 @@ impl Reading {
         let mut used_dates: Vec<usize> = Vec::new();
         let mut used_amounts: Vec<usize> = Vec::new();
         let mut periode_found = false;
+        // The end of a range opened on one of the two lines before.
+        if let Some((start, since)) = self.open_range.take()
+            && n - since <= 2
+        {
+            let labelled_otherwise = |d: &FoundDate| {
+                read.hits
+                    .iter()
+                    .any(|h| h.slot != Slot::Periode && h.end <= d.start && d.start < h.region_end)
+            };
+            let end = read.dates.iter().enumerate().find(|(_, d)| {
+                d.date > start
+                    && (d.date - start).num_days() <= MAX_PERIOD_DAYS
+                    && !labelled_otherwise(d)
+            });
+            match end {
+                Some((i, d)) => {
+                    used_dates.push(i);
+                    self.periode.push(Candidate {
+                        value: (start, d.date),
+                        strength: SPLIT_RANGE,
+                    });
+                    periode_found = true;
+                }
+                None => self.open_range = Some((start, since)),
+            }
+        }
         if let Some((range, used, strength)) = date_range(read) {
             self.periode.push(Candidate {
                 value: range,
                 strength,
             });
             used_dates.extend(used);
+            periode_found = true;
+        } else if let Some((i, start, end)) = open_range(read) {
+            used_dates.push(i);
+            match end {
+                Some(end) => self.periode.push(Candidate {
+                    value: (start, end),
+                    strength: SPLIT_RANGE,
+                }),
+                None => self.open_range = Some((start, n)),
+            }
             periode_found = true;
         }
         for hit in &read.hits {
@@ -311,6 +358,12 @@ impl Reading {
         } else {
             strength
         };
+        // A small number printed like a count ("TVA7 4"): OCR debris more than an amount.
+        let strength = if !a.is_money() && a.value < Decimal::ONE_HUNDRED {
+            strength * NOT_MONEY
+        } else {
+            strength
+        };
         let list = match slot {
             Slot::Ht => &mut self.ht,
             Slot::Tva => &mut self.tva,
@@ -448,6 +501,40 @@ fn values_only(read: &ReadLine) -> bool {
                 || matches!(w.text.as_str(), "au" | "du" | "ttc" | "ht")
                 || spans.iter().any(|&(a, b)| a <= w.start && w.end <= b)
         })
+}
+
+/// "du 09/04/2025 au" with its end on a later line, or "du 9 avril 2025 au 8 mai" (the year
+/// wrapped to the next line): the start's index, the start, and the end when the line has it.
+fn open_range(read: &ReadLine) -> Option<(usize, NaiveDate, Option<NaiveDate>)> {
+    let words = &read.line.words;
+    let (i, start) = read.dates.iter().enumerate().rev().find(|(_, d)| {
+        words
+            .iter()
+            .rev()
+            .find(|w| w.end <= d.start)
+            .is_some_and(|w| w.text == "du")
+    })?;
+    let after: Vec<&str> = words
+        .iter()
+        .filter(|w| w.start >= start.end)
+        .map(|w| w.text.as_str())
+        .collect();
+    if after.first() != Some(&"au") || read.dates.iter().any(|d| d.start >= start.end) {
+        return None;
+    }
+    // "au 8 mai": the year is the start's, or the next one.
+    let end = match after.get(1..3) {
+        Some([day, month]) => day
+            .parse::<u32>()
+            .ok()
+            .zip(month_of(month))
+            .and_then(|(d, m)| {
+                let year = start.date.year() + i32::from(m < start.date.month());
+                NaiveDate::from_ymd_opt(year, m, d)
+            }),
+        _ => None,
+    };
+    Some((i, start.date, end))
 }
 
 /// "du 01/01/2025 au 31/01/2025", "Période : 01/01/2025 - 31/01/2025": the range, the indices of
@@ -617,5 +704,17 @@ mod tests {
         assert_eq!(values(&r.periode), [(d(2, 1), d(2, 28))]);
         let r = Reading::read("Période de facturation\ndu 01/03/2025 au 31/03/2025");
         assert_eq!(values(&r.periode), [(d(3, 1), d(3, 31))]);
+        // Wrapped by a narrow column.
+        let r =
+            Reading::read("Trimestre du 01.04.2025 au | 17, Rue Oued Sebou\n30.06 2025 ICE : 0012");
+        assert_eq!(values(&r.periode), [(d(4, 1), d(6, 30))]);
+        let r =
+            Reading::read("Période facturée du 9 avril 2025 au 8 mai Fe\nAvenue Hassan II 2025");
+        assert_eq!(values(&r.periode), [(d(4, 9), d(5, 8))]);
+        let r = Reading::read(
+            "du 01-05-2025 au Résidence Les Cèdres\nPériode de prestation 31-05-2025",
+        );
+        assert_eq!(values(&r.periode), [(d(5, 1), d(5, 31))]);
+        assert!(r.loose_dates.is_empty());
     }
 }

@@ -108,7 +108,7 @@ impl Line {
 
 /// Short label words and what OCR makes of them at low resolution ("Total HF").
 const SHORT_SLIPS: &[(&str, &[&str])] = &[
-    ("ht", &["hf", "hi", "hl", "h1"]),
+    ("ht", &["hf", "hi", "hl", "h1", "kt", "wt"]),
     ("ttc", &["tte", "tic", "itc", "ttg", "ttc1"]),
     ("tva", &["iva", "tvs", "twa"]),
 ];
@@ -126,9 +126,9 @@ pub(crate) fn same_word(read: &str, expected: &str) -> bool {
 }
 
 /// The lines of an invoice's text (pages are separated by form feeds).
-pub(crate) fn lines(text: &str) -> Vec<Line> {
+pub(crate) fn lines(text: &str) -> Vec<String> {
     text.split(['\n', '\x0c'])
-        .map(|l| Line::new(l.trim_end_matches('\r')))
+        .map(|l| l.trim_end_matches('\r').to_string())
         .collect()
 }
 
@@ -168,7 +168,28 @@ fn words(folded: &[char]) -> Vec<Word> {
         {
             text = "no".to_string();
         }
-        last_abbreviation = single_letter && text.len() == 1;
+        // "TV.A.": two capitals then a dotted letter start an abbreviation too.
+        let short_capitals = (2..=3).contains(&(i - start))
+            && folded[start..i].iter().all(|c| c.is_alphabetic())
+            && folded.get(i) == Some(&'.');
+        last_abbreviation = (single_letter && text.len() == 1) || short_capitals;
+        // "TVA7": the label and its rate glued.
+        if let Some(rate) = text.strip_prefix("tva")
+            && !rate.is_empty()
+            && rate.chars().all(|c| c.is_ascii_digit())
+        {
+            out.push(Word {
+                text: "tva".to_string(),
+                start,
+                end: start + 3,
+            });
+            out.push(Word {
+                text: rate.to_string(),
+                start: start + 3,
+                end: i,
+            });
+            continue;
+        }
         out.push(Word {
             text,
             start,
@@ -264,6 +285,9 @@ mod tests {
     fn words_join_dotted_abbreviations_and_number_signs() {
         assert_eq!(texts("Total H.T. : 12"), ["total", "ht", "12"]);
         assert_eq!(texts("T.V.A 20%"), ["tva", "20"]);
+        assert_eq!(texts("TVA7 %"), ["tva", "7"]);
+        assert_eq!(texts("TV.A. 20%"), ["tva", "20"]);
+        assert_eq!(texts("Bd. Anfa"), ["bd", "anfa"]);
         assert_eq!(
             texts("Facture N° 12 / N' 3 / Nº 4"),
             ["facture", "no", "12", "no", "3", "no", "4"]

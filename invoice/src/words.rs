@@ -100,12 +100,23 @@ pub(crate) fn amount_in_words(text: &str) -> Option<Decimal> {
         .position(|w| matches!(*w, "dirham" | "dirhams" | "dh" | "dhs"))?;
     let dirhams = number(&words[..unit])?;
     let rest = &words[unit + 1..];
-    let centimes = rest
+    // "… dirhams et quarante centimes", OCR debris maybe in between (a line wrapped).
+    let centimes = match rest
         .iter()
+        .take(8)
         .position(|w| matches!(*w, "centime" | "centimes"))
-        .and_then(|end| number(rest[..end].strip_prefix(&["et"]).unwrap_or(&rest[..end])))
-        .filter(|c| *c < 100)
-        .unwrap_or(0);
+    {
+        Some(end) => {
+            let start = rest[..end]
+                .iter()
+                .rposition(|w| word_value(w).is_none())
+                .map_or(0, |p| p + 1);
+            Some(number(&rest[start..end])?).filter(|c| *c < 100)?
+        }
+        // "dirhams et" and no centimes to be read: the amount is not whole.
+        None if rest.first() == Some(&"et") => return None,
+        None => 0,
+    };
     Some(Decimal::from(dirhams) + Decimal::new(centimes as i64, 2))
 }
 
@@ -147,6 +158,11 @@ mod tests {
                 "Somme de cinquanle deux mille cinq cents dirhams",
                 Some(dec!(52500)),
             ),
+            (
+                "somme de : CINQ MILLE CENT QUARANTE-SEPT DIRHAMS ET | Fe:\n| QUARANTE CENTIMES TTC.",
+                Some(dec!(5147.40)),
+            ),
+            ("somme de cinq mille dirhams et | Fe: illisible", None),
             ("somme de 1 200,00 DH", None),
             ("la somme de vous rembourser", None),
             ("Total TTC 1 245,60", None),
