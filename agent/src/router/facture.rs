@@ -238,7 +238,7 @@ pub(crate) fn recognise(text: &str) -> Option<Route> {
             next
         };
     }
-    (!args.is_empty()).then(|| Route::Call {
+    (!args.is_empty()).then_some(Route::Call {
         tool: "corriger_facture",
         args: Value::Object(args),
     })
