@@ -306,8 +306,15 @@ pub(crate) fn line_score(key: &[String], line: &Line, ignore: &[&str]) -> f64 {
             let candidate = window.join(" ");
             // "rn" is OCR's classic misreading of "m" ("Yasrnine").
             let unmerged = candidate.replace("rn", "m");
+            // A name cut at the line's end ("Anfa Gard"): most of it, as its start, four
+            // letters of its last word at least.
+            let cut = target.starts_with(&candidate)
+                && candidate.chars().count() * 4 >= target.chars().count() * 3
+                && window.last().is_some_and(|w| w.chars().count() >= 4);
             let score = if candidate == target || unmerged == target {
                 1.0
+            } else if cut && !short {
+                0.9
             } else if short {
                 0.0
             } else {

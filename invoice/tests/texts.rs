@@ -766,3 +766,13 @@ fn an_ice_two_slips_away_is_a_doubtful_match() {
     let e = read("FACTURE D'EAU\nICE : 981525668000946\nN° Facture 2501-77\nTotal TTC 120,00 DH");
     assert_eq!(e.fournisseur_id, None);
 }
+
+#[test]
+fn a_residence_name_cut_at_the_lines_end() {
+    let e = read("Facture N° 12\nF Rabat ésidence Orang\nTotal TTC 120,00 DH");
+    assert_eq!(e.residence_id, None);
+    let e = read("Facture N° 12\nF Rabat ésidence Al Man\nTotal TTC 120,00 DH");
+    assert_eq!(e.residence_id, None);
+    let e = read("Facture N° 12\nF Casa ésidence Les Orange\nTotal TTC 120,00 DH");
+    assert_eq!(e.residence_id, Some(2));
+}
