@@ -776,3 +776,11 @@ fn a_residence_name_cut_at_the_lines_end() {
     let e = read("Facture N° 12\nF Casa ésidence Les Orange\nTotal TTC 120,00 DH");
     assert_eq!(e.residence_id, Some(2));
 }
+
+#[test]
+fn a_name_wrapped_over_two_lines_beside_another_column() {
+    let e = read("Jardins de FACTURE\nl'Oasis\nFacture n° FA26/1704\nTotal TTC 120,00 DH");
+    assert_eq!(e.fournisseur_id, Some(5));
+    let e = read("Jardins de FACTURE\nla ville\nFacture n° FA26/1704\nTotal TTC 120,00 DH");
+    assert_eq!(e.fournisseur_id, None);
+}
