@@ -242,20 +242,10 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
     let strong = |list: &[(Decimal, f32)]| list.first().filter(|c| c.1 >= 0.8).copied();
     if let (Some(h), Some(t), Some(c)) = (strong(&hts), strong(&tvas), strong(&ttcs)) {
         out.notes.push(gap_note(h.0, t.0, c.0));
-        // One of the three misread: two fit a rate, and the third they give is printed elsewhere
-        // (a repeated total, the amount in words) or is what was read but for one digit or a
-        // lost separator ("772000" for "7 720,00"). Still doubtful: the reading disagreed.
-        let pair = best_pair(&[h], &[t], &[c], &fit, |p| {
-            let (d, read, others) = match p.missing {
-                Missing::Ht => (p.ht, h.0, &hts),
-                Missing::Tva => (p.tva, t.0, &tvas),
-                Missing::Ttc => (p.ttc, c.0, &ttcs),
-            };
-            reading.loose_amounts.contains(&d)
-                || others.iter().any(|o| o.0 == d)
-                || strsim::levenshtein(&printed_digits(read), &digits(d)) <= 1
-        });
-        if let Some(p) = pair {
+        // One of the three misread: the two that fit a rate give it (OCR drops a digit or a
+        // separator, "772000" for "7 720,00", far more often than a supplier miscounts). Still
+        // doubtful: the reading disagreed, and the note says what was read.
+        if let Some(p) = best_pair(&[h], &[t], &[c], &fit, |_| true) {
             out.ht = Some((p.ht, REPAIRED));
             out.tva = Some((p.tva, REPAIRED));
             out.ttc = Some((p.ttc, REPAIRED));
@@ -271,6 +261,8 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
                 money(read),
                 money(p.derived())
             ));
+        } else if let Some(a) = anchored(&hts, &tvas, &ttcs, &reading.loose_amounts, read_rate) {
+            a.settle(&mut out);
         } else {
             out.ht = Some((h.0, INCONSISTENT));
             out.tva = Some((t.0, INCONSISTENT));
@@ -334,6 +326,11 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
         return out;
     }
 
+    if let Some(a) = anchored(&hts, &tvas, &ttcs, &reading.loose_amounts, read_rate) {
+        a.settle(&mut out);
+        return out;
+    }
+
     let (h, t, c) = (hts.first(), tvas.first(), ttcs.first());
     match (h, t, c) {
         // No VAT: what is paid is the amount before tax.
@@ -371,6 +368,119 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
         }
     }
     out
+}
+
+/// The three amounts rebuilt from one read beside its label and a rate, because another amount
+/// printed on the invoice confirms them.
+struct Anchored {
+    ht: Decimal,
+    tva: Decimal,
+    ttc: Decimal,
+    rate: Decimal,
+    anchor: Missing,
+}
+
+impl Anchored {
+    fn settle(&self, out: &mut Settled) {
+        out.ht = Some((self.ht, REPAIRED));
+        out.tva = Some((self.tva, REPAIRED));
+        out.ttc = Some((self.ttc, REPAIRED));
+        out.taux = Some((self.rate, REPAIRED));
+        out.notes.push(format!(
+            "Montants reconstitués d'après le {} et un taux de {} % : vérifiez-les.",
+            match self.anchor {
+                Missing::Ht => "montant HT",
+                Missing::Tva => "montant de la TVA",
+                Missing::Ttc => "total TTC",
+            },
+            self.rate
+        ));
+    }
+}
+
+/// HT, TVA and TTC from the strongest amount of one kind and a Moroccan rate, when another
+/// amount of the invoice is one of the two others: exactly (an unlabelled "7308.00" for the
+/// TVA of a TTC of 43 848,00 at 20 %), or but for one digit or a lost separator when the rate is
+/// the one printed ("572100" for 5 724,00). Only one way.
+fn anchored(
+    hts: &[(Decimal, f32)],
+    tvas: &[(Decimal, f32)],
+    ttcs: &[(Decimal, f32)],
+    loose: &[Decimal],
+    read_rate: Option<(Decimal, f32)>,
+) -> Option<Anchored> {
+    let hundred = Decimal::ONE_HUNDRED;
+    let mut found: Vec<(f32, Anchored)> = Vec::new();
+    let anchors = [
+        (Missing::Ht, hts),
+        (Missing::Tva, tvas),
+        (Missing::Ttc, ttcs),
+    ];
+    for (role, list) in anchors {
+        let Some(&(value, strength)) = list.first().filter(|c| c.1 >= 0.8) else {
+            continue;
+        };
+        for rate in RATES.iter().map(|r| Decimal::from(*r)) {
+            let (ht, tva, ttc) = match role {
+                Missing::Ht => {
+                    let tva = (value * rate / hundred).round_dp(2);
+                    (value, tva, value + tva)
+                }
+                Missing::Tva => {
+                    let ht = (value * hundred / rate).round_dp(2);
+                    (ht, value, ht + value)
+                }
+                Missing::Ttc => {
+                    let ht = (value * hundred / (hundred + rate)).round_dp(2);
+                    (ht, value - ht, value)
+                }
+            };
+            if (ht * rate / hundred).round_dp(2) != tva {
+                continue;
+            }
+            let printed_rate = read_rate.is_some_and(|r| r.0 == rate);
+            let evidence = |derived: Decimal, read: &[(Decimal, f32)]| -> f32 {
+                if loose.contains(&derived) || read.iter().any(|c| c.0 == derived) {
+                    1.0
+                } else if printed_rate
+                    && read.iter().any(|c| {
+                        c.1 >= 0.8
+                            && strsim::levenshtein(&printed_digits(c.0), &digits(derived)) <= 1
+                    })
+                {
+                    0.5
+                } else {
+                    0.0
+                }
+            };
+            let score = match role {
+                Missing::Ht => evidence(tva, tvas) + evidence(ttc, ttcs),
+                Missing::Tva => evidence(ht, hts) + evidence(ttc, ttcs),
+                Missing::Ttc => evidence(ht, hts) + evidence(tva, tvas),
+            };
+            if score >= 0.5 {
+                found.push((
+                    score + strength,
+                    Anchored {
+                        ht,
+                        tva,
+                        ttc,
+                        rate,
+                        anchor: role,
+                    },
+                ));
+            }
+        }
+    }
+    found.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let (best, rest) = found.split_first()?;
+    let same = |a: &Anchored, b: &Anchored| (a.ht, a.tva, a.ttc) == (b.ht, b.tva, b.ttc);
+    // Another reading as good that gives other amounts: none.
+    if rest.iter().any(|(s, a)| *s >= best.0 && !same(a, &best.1)) {
+        return None;
+    }
+    let (_, a) = found.swap_remove(0);
+    Some(a)
 }
 
 /// One amount read beside its label, the two others among the amounts read without one.
@@ -564,11 +674,25 @@ mod tests {
 
     #[test]
     fn amounts_that_do_not_add_up_are_doubtful() {
+        // Two of them agree with a rate: they give the third, doubtful, the reading noted.
         let s = settled("Total HT 1 000,00\nTVA 20% 200,00\nTotal TTC 1 250,10");
-        assert_eq!(value(s.ttc), Some(dec!(1250.10)));
+        assert_eq!(value(s.ttc), Some(dec!(1200.00)));
         for x in [s.ht, s.tva, s.ttc] {
             assert!(x.is_some_and(|x| x.1 < DOUBTFUL_BELOW));
         }
+        assert!(
+            s.notes.iter().any(|n| n.contains("lu 1\u{a0}250,10 MAD")),
+            "{:?}",
+            s.notes
+        );
+        // None agrees with another: the printed amounts stay.
+        let s = settled("Total HT 1 000,00\nTVA 20% 450,00\nTotal TTC 1 720,00");
+        assert_eq!(
+            (value(s.ht), value(s.tva), value(s.ttc)),
+            (Some(dec!(1000.00)), Some(dec!(450.00)), Some(dec!(1720.00)))
+        );
+        assert!(s.ttc.is_some_and(|x| x.1 < DOUBTFUL_BELOW));
+        let s = settled("Total HT 1 000,00\nTVA 20% 200,00\nTotal TTC 1 250,10");
         assert!(
             s.notes
                 .iter()
@@ -603,9 +727,9 @@ mod tests {
                 .iter()
                 .any(|n| n.starts_with("HT + TVA ≠ TTC : écart de 80,00 MAD"))
         );
-        // Without that row, the printed amounts stay, all doubtful.
+        // Without that row, the two others still give it.
         let s = settled("Total HT 1 380,00\nTVA 20% 200,00\nTotal TTC 1 200,00");
-        assert_eq!(value(s.ht), Some(dec!(1380.00)));
+        assert_eq!(value(s.ht), Some(dec!(1000.00)));
         // A separator lost ("772000" for "7 720,00"), or one digit misread: the arithmetic wins,
         // doubtful.
         for ht in ["772000", "7 723,00"] {
@@ -654,8 +778,29 @@ mod tests {
         );
         assert!(s.ht.is_some_and(|x| x.1 < DOUBTFUL_BELOW));
         assert!(s.ttc.is_some_and(|x| x.1 >= DOUBTFUL_BELOW));
-        // Two ways to complete it: neither.
+        // Of two ways to complete it, the one whose TVA fits to the centime.
         let s = settled("100,00 20,00 110,00 10,00\nTotal TTC 120,00 DH");
+        assert_eq!(value(s.ht), Some(dec!(100.00)));
+    }
+
+    #[test]
+    fn a_total_and_one_other_amount_rebuild_the_three() {
+        // The HT line lost, the TVA's label too: 7308.00 is the TVA of 43 848,00 at 20 %.
+        let s = settled("[Total hors taxes]\nË dau L__ 7308.00 Di | LS\nMontant TTC | 43848.00 Dh");
+        assert_eq!(
+            (value(s.ht), value(s.tva), value(s.taux)),
+            (Some(dec!(36540.00)), Some(dec!(7308.00)), Some(dec!(20)))
+        );
+        assert!(s.ht.is_some_and(|x| x.1 < DOUBTFUL_BELOW));
+        // The TVA misread ("572100" for 5 724,00), the printed rate and the TTC agree.
+        let s =
+            settled("Montant HT | 1.4\nMontant TVA 20% | 572100\nMontant à payer | 34.344,00 DHS");
+        assert_eq!(
+            (value(s.ht), value(s.tva)),
+            (Some(dec!(28620.00)), Some(dec!(5724.00)))
+        );
+        // A total alone proves nothing.
+        let s = settled("Montant TTC | 23976.00 DH");
         assert_eq!(value(s.ht), None);
     }
 

@@ -212,6 +212,19 @@ const PATTERNS: &[Pattern] = &[
     p("ice", Other, 1.0, Anywhere),
 ];
 
+/// Whether word `k` starts the line, but for a scrap or two OCR read from the page's edge
+/// ("k” TOTAL : 530 DHS", "4: Total : 300,00").
+fn starts_line(line: &Line, k: usize) -> bool {
+    let scrap = |w: &str| {
+        w.chars().count() <= 2
+            && !matches!(
+                w,
+                "le" | "la" | "de" | "du" | "au" | "en" | "et" | "un" | "a"
+            )
+    };
+    k <= 2 && line.words[..k].iter().all(|w| scrap(&w.text))
+}
+
 /// A label found in a line.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Hit {
@@ -234,7 +247,7 @@ pub(crate) fn hits(line: &Line) -> Vec<Hit> {
                 .into_iter()
                 .map(move |(a, b)| (a, b, pat))
         })
-        .filter(|(a, _, pat)| pat.place != LineStart || *a == 0)
+        .filter(|(a, _, pat)| pat.place != LineStart || starts_line(line, *a))
         .collect();
     found.sort_by(|x, y| x.0.cmp(&y.0).then((y.1 - y.0).cmp(&(x.1 - x.0))));
     let mut kept: Vec<(usize, usize, &Pattern)> = Vec::new();
@@ -284,6 +297,8 @@ mod tests {
         assert_eq!(slots("Prix unitaire HT"), [Other]);
         assert_eq!(slots("MontantHT 1 500,00 TotaITTC 1 800,00"), [Ht, Ttc]);
         assert_eq!(slots("Sous-total 100,00 Total 120,00"), [Ht]);
+        assert_eq!(slots("k” TOTAL : 530 DHS"), [Ttc]);
+        assert_eq!(slots("Le total"), [DateFacture]);
     }
 
     #[test]

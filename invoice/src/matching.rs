@@ -209,24 +209,24 @@ pub(crate) fn match_supplier<'a>(
     });
     // One or two OCR slips away from one known ICE, and far from every other one.
     let by_ice = by_ice.or_else(|| {
-        ices.iter()
-            .filter(|r| !r.client && r.digits.len() >= 14)
-            .find_map(|r| {
-                let mut distances: Vec<(usize, &KnownSupplier)> = directory
-                    .suppliers
-                    .iter()
-                    .filter_map(|s| Some((strsim::levenshtein(&r.digits, s.ice.as_deref()?), s)))
-                    .collect();
-                distances.sort_by_key(|(d, _)| *d);
-                let (d, s) = *distances.first()?;
-                let runner_up = distances.get(1).map_or(usize::MAX, |x| x.0);
-                let score = match d {
-                    1 => ICE_NEAR,
-                    2 => ICE_TWO_SLIPS,
-                    _ => return None,
-                };
-                (runner_up >= d + 3).then(|| (s, score, r.digits.clone()))
-            })
+        // A client's ICE too: the syndic is none of its suppliers, and a two-column page mixes
+        // the blocks.
+        ices.iter().filter(|r| r.digits.len() >= 14).find_map(|r| {
+            let mut distances: Vec<(usize, &KnownSupplier)> = directory
+                .suppliers
+                .iter()
+                .filter_map(|s| Some((strsim::levenshtein(&r.digits, s.ice.as_deref()?), s)))
+                .collect();
+            distances.sort_by_key(|(d, _)| *d);
+            let (d, s) = *distances.first()?;
+            let runner_up = distances.get(1).map_or(usize::MAX, |x| x.0);
+            let score = match d {
+                1 => ICE_NEAR,
+                2 => ICE_TWO_SLIPS,
+                _ => return None,
+            };
+            (runner_up >= d + 3).then(|| (s, score, r.digits.clone()))
+        })
     });
     let by_name = best_name(lines, directory);
     match (by_ice, by_name) {
@@ -306,8 +306,15 @@ pub(crate) fn line_score(key: &[String], line: &Line, ignore: &[&str]) -> f64 {
             let candidate = window.join(" ");
             // "rn" is OCR's classic misreading of "m" ("Yasrnine").
             let unmerged = candidate.replace("rn", "m");
+            // A name cut at the line's end ("Anfa Gard"): most of it, as its start, four
+            // letters of its last word at least.
+            let cut = target.starts_with(&candidate)
+                && candidate.chars().count() * 4 >= target.chars().count() * 3
+                && window.last().is_some_and(|w| w.chars().count() >= 4);
             let score = if candidate == target || unmerged == target {
                 1.0
+            } else if cut && !short {
+                0.9
             } else if short {
                 0.0
             } else {
@@ -318,6 +325,36 @@ pub(crate) fn line_score(key: &[String], line: &Line, ignore: &[&str]) -> f64 {
         }
     }
     best
+}
+
+/// A name wrapped over two lines, another column's words maybe between ("Jardins de FACTURE" /
+/// "l'Atlas SARL"): its words in order, exactly, within the line's end and the next line's
+/// start.
+fn split_score(key: &[String], line: &Line, next: &Line) -> f64 {
+    if key.len() < 2 {
+        return 0.0;
+    }
+    let words: Vec<&str> = line
+        .words
+        .iter()
+        .chain(next.words.iter())
+        .map(|w| w.text.as_str())
+        .filter(|w| w.chars().count() > 1 && !is_company_form(w))
+        .collect();
+    let mut k = 0;
+    let mut gaps = 0;
+    for w in words.iter().skip_while(|w| **w != key[0].as_str()) {
+        if k < key.len() && *w == key[k].as_str() {
+            k += 1;
+        } else if k < key.len() {
+            gaps += 1;
+        }
+    }
+    if k == key.len() && gaps <= 2 {
+        0.9
+    } else {
+        0.0
+    }
 }
 
 fn best_name<'a>(lines: &[ReadLine], directory: &'a Directory) -> Option<(&'a KnownSupplier, f32)> {
@@ -331,7 +368,10 @@ fn best_name<'a>(lines: &[ReadLine], directory: &'a Directory) -> Option<(&'a Kn
                 .enumerate()
                 .map(|(n, r)| {
                     let weight = if n < HEADER_LINES { 1.0 } else { 0.95 };
-                    line_score(&key, &r.line, &[]) * weight
+                    let split = lines
+                        .get(n + 1)
+                        .map_or(0.0, |next| split_score(&key, &r.line, &next.line));
+                    line_score(&key, &r.line, &[]).max(split) * weight
                 })
                 .fold(0.0, f64::max);
             (s, score)

@@ -51,7 +51,7 @@ pub(crate) struct Reading {
     /// prints them.
     pub tva_lines: Vec<(Decimal, Decimal)>,
     /// "du 01/04/2025 au" whose end is on a later line: its start and line.
-    open_range: Option<(NaiveDate, usize)>,
+    open_range: Option<OpenRange>,
 }
 
 /// How much a value read on a later line is trusted compared with one beside its label.
@@ -82,6 +82,15 @@ pub(crate) const RATES: [i64; 4] = [7, 10, 14, 20];
 
 pub(crate) fn is_rate(value: Decimal) -> bool {
     RATES.iter().any(|r| Decimal::from(*r) == value)
+}
+
+/// A period's start whose end is on a later line.
+#[derive(Debug, Clone, Copy)]
+struct OpenRange {
+    start: NaiveDate,
+    line: usize,
+    /// "du … au" was printed: the end may stand alone; else it comes after its "au".
+    au: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -138,9 +147,20 @@ impl Reading {
         let mut used_amounts: Vec<usize> = Vec::new();
         let mut periode_found = false;
         // The end of a range opened on one of the two lines before.
-        if let Some((start, since)) = self.open_range.take()
-            && n - since <= 2
+        if let Some(open) = self.open_range.take()
+            && n - open.line <= 2
         {
+            let start = open.start;
+            let after_au = |d: &FoundDate| {
+                open.au
+                    || read
+                        .line
+                        .words
+                        .iter()
+                        .rev()
+                        .find(|w| w.end <= d.start)
+                        .is_some_and(|w| w.text == "au")
+            };
             let labelled_otherwise = |d: &FoundDate| {
                 read.hits
                     .iter()
@@ -150,6 +170,7 @@ impl Reading {
                 d.date > start
                     && (d.date - start).num_days() <= MAX_PERIOD_DAYS
                     && !labelled_otherwise(d)
+                    && after_au(d)
             });
             match end {
                 Some((i, d)) => {
@@ -160,7 +181,7 @@ impl Reading {
                     });
                     periode_found = true;
                 }
-                None => self.open_range = Some((start, since)),
+                None => self.open_range = Some(open),
             }
         }
         if let Some((range, used, strength)) = date_range(read) {
@@ -170,14 +191,14 @@ impl Reading {
             });
             used_dates.extend(used);
             periode_found = true;
-        } else if let Some((i, start, end)) = open_range(read) {
+        } else if let Some((i, start, end, au)) = open_range(read) {
             used_dates.push(i);
             match end {
                 Some(end) => self.periode.push(Candidate {
                     value: (start, end),
                     strength: SPLIT_RANGE,
                 }),
-                None => self.open_range = Some((start, n)),
+                None => self.open_range = Some(OpenRange { start, line: n, au }),
             }
             periode_found = true;
         }
@@ -503,9 +524,10 @@ fn values_only(read: &ReadLine) -> bool {
         })
 }
 
-/// "du 09/04/2025 au" with its end on a later line, or "du 9 avril 2025 au 8 mai" (the year
-/// wrapped to the next line): the start's index, the start, and the end when the line has it.
-fn open_range(read: &ReadLine) -> Option<(usize, NaiveDate, Option<NaiveDate>)> {
+/// "du 09/04/2025 au" with its end on a later line, "Période du 21 septembre 2026" with "au 20
+/// octobre 2026" later, or "du 9 avril 2025 au 8 mai" (the year wrapped to the next line): the
+/// start's index, the start, the end when the line has it, and whether "au" was printed.
+fn open_range(read: &ReadLine) -> Option<(usize, NaiveDate, Option<NaiveDate>, bool)> {
     let words = &read.line.words;
     let (i, start) = read.dates.iter().enumerate().rev().find(|(_, d)| {
         words
@@ -519,7 +541,10 @@ fn open_range(read: &ReadLine) -> Option<(usize, NaiveDate, Option<NaiveDate>)> 
         .filter(|w| w.start >= start.end)
         .map(|w| w.text.as_str())
         .collect();
-    if after.first() != Some(&"au") || read.dates.iter().any(|d| d.start >= start.end) {
+    let periode_label = read.hits.iter().any(|h| h.slot == Slot::Periode);
+    let au = after.first() == Some(&"au");
+    let at_end = after.is_empty() && periode_label;
+    if !(au || at_end) || read.dates.iter().any(|d| d.start >= start.end) {
         return None;
     }
     // "au 8 mai": the year is the start's, or the next one.
@@ -534,7 +559,7 @@ fn open_range(read: &ReadLine) -> Option<(usize, NaiveDate, Option<NaiveDate>)> 
             }),
         _ => None,
     };
-    Some((i, start.date, end))
+    Some((i, start.date, end, au))
 }
 
 /// "du 01/01/2025 au 31/01/2025", "Période : 01/01/2025 - 31/01/2025": the range, the indices of
@@ -711,6 +736,15 @@ mod tests {
         let r =
             Reading::read("Période facturée du 9 avril 2025 au 8 mai Fe\nAvenue Hassan II 2025");
         assert_eq!(values(&r.periode), [(d(4, 9), d(5, 8))]);
+        let r = Reading::read(
+            "Période facturée    du 21 septembre 2026\nliquide du Grand Casablanca\n   au 20 octobre 2026",
+        );
+        let y = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        assert_eq!(values(&r.periode), [(y(9, 21), y(10, 20))]);
+        // Not a period: the invoice's own date.
+        let r = Reading::read("Facture N° 12 du 15/01/2025\nÉchéance 14/02/2025");
+        assert!(r.periode.is_empty());
+        assert_eq!(r.date_facture.len(), 1);
         let r = Reading::read(
             "du 01-05-2025 au Résidence Les Cèdres\nPériode de prestation 31-05-2025",
         );
