@@ -359,10 +359,48 @@ mod tests {
         let from = [(10.0, 20.0), (900.0, 40.0), (950.0, 1300.0), (30.0, 1250.0)];
         let to = [(0.0, 0.0), (800.0, 0.0), (800.0, 1100.0), (0.0, 1100.0)];
         let h = homography(&from, &to);
-        for ((x, y), (u, v)) in from.iter().zip(to) {
-            let w = h[6] * x + h[7] * y + h[8];
-            assert!(((h[0] * x + h[1] * y + h[2]) / w - u).abs() < 1e-6);
-            assert!(((h[3] * x + h[4] * y + h[5]) / w - v).abs() < 1e-6);
+        for (xy, (u, v)) in from.into_iter().zip(to) {
+            let (pu, pv) = on_page(&h, xy);
+            assert!((pu - u).abs() < 1e-6 && (pv - v).abs() < 1e-6);
+        }
+    }
+
+    /// Where frame pixel (x, y) falls on the page.
+    fn on_page(h: &[f64; 9], (x, y): (f64, f64)) -> (f64, f64) {
+        let w = h[6] * x + h[7] * y + h[8];
+        (
+            (h[0] * x + h[1] * y + h[2]) / w,
+            (h[3] * x + h[4] * y + h[5]) / w,
+        )
+    }
+
+    #[test]
+    fn photo_parameters_come_from_the_seed_and_keep_the_page_within_the_frame() {
+        let page = (2480u32, 3508u32);
+        let draw = |seed| Params::draw(&mut Rng::derive(seed, 1), page, FRAME);
+        assert_eq!(draw(1).homography, draw(1).homography);
+        assert_ne!(draw(1).homography, draw(2).homography);
+        let (fw, fh) = (f64::from(FRAME.0), f64::from(FRAME.1));
+        let inside = |(u, v): (f64, f64)| {
+            (0.0..f64::from(page.0)).contains(&u) && (0.0..f64::from(page.1)).contains(&v)
+        };
+        for seed in 0..200 {
+            let p = draw(seed);
+            // The whole page is seen, on the table: the frame's corners are off the page, its
+            // centre on it.
+            assert!(
+                inside(on_page(&p.homography, (fw / 2.0, fh / 2.0))),
+                "seed {seed}"
+            );
+            for corner in [
+                (0.0, 0.0),
+                (fw - 1.0, 0.0),
+                (0.0, fh - 1.0),
+                (fw - 1.0, fh - 1.0),
+            ] {
+                assert!(!inside(on_page(&p.homography, corner)), "seed {seed}");
+            }
+            assert!((55..=85).contains(&p.quality) && (1..=2).contains(&p.blur_radius));
         }
     }
 
