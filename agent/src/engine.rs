@@ -528,7 +528,12 @@ impl Agent {
 
     /// Shows how a call went; a result that leads to a write (a draft invoice → its validation)
     /// has that write planned at once, for the human to confirm.
-    async fn show(&self, caller: &Caller, turn: &mut Turn<'_>, step: Step) -> Result<(), AgentError> {
+    async fn show(
+        &self,
+        caller: &Caller,
+        turn: &mut Turn<'_>,
+        step: Step,
+    ) -> Result<(), AgentError> {
         match step {
             Step::Done(r) => {
                 turn.say(r.summary.clone());

@@ -191,7 +191,7 @@ pub fn activity_label(tool: &str) -> String {
         "generate_convocation" => "Préparation de la convocation…".into(),
         "generate_pv" => "Préparation du procès-verbal…".into(),
         "inviter" => "Préparation de l'invitation…".into(),
-        "extract_invoice" => "Reçu : lecture de la facture…".into(),
+        "extract_invoice" => "Reçu : vérification du fichier…".into(),
         "corriger_facture" => "Correction du brouillon…".into(),
         "valider_facture" => "Préparation de la validation…".into(),
         other => format!("Outil {other}…"),

@@ -32,6 +32,68 @@ pub(crate) fn rate_of(ht: Decimal, tva: Decimal) -> Option<Decimal> {
         .map(|(r, _)| r)
 }
 
+/// The rates a reading supports: one Moroccan rate, or — on a bill taxed at several rates that
+/// prints a TVA line per rate — their sum, whose rate is the one of the larger taxable base.
+struct Fit<'a> {
+    lines: &'a [(Decimal, Decimal)],
+}
+
+impl Fit<'_> {
+    /// Several rates, each with its line, adding up to `tva`: the dominant rate.
+    fn several(&self, tva: Decimal) -> Option<Decimal> {
+        let mut rates: Vec<Decimal> = self.lines.iter().map(|l| l.0).collect();
+        rates.sort();
+        rates.dedup();
+        let sum: Decimal = self.lines.iter().map(|l| l.1).sum();
+        (rates.len() >= 2 && (sum - tva).abs() <= SUM_TOLERANCE)
+            .then(|| {
+                self.lines
+                    .iter()
+                    .max_by_key(|(rate, amount)| amount * Decimal::ONE_HUNDRED / rate)
+                    .map(|l| l.0)
+            })
+            .flatten()
+    }
+
+    /// One TVA line read at its rate, the rest of the TVA at another rate on the rest of the
+    /// base (the other line misread): the dominant rate.
+    fn one_line_and_the_rest(&self, ht: Decimal, tva: Decimal) -> Option<Decimal> {
+        self.lines.iter().find_map(|(rate, amount)| {
+            let base = amount * Decimal::ONE_HUNDRED / rate;
+            let (rest_base, rest_tva) = (ht - base, tva - amount);
+            if rest_base <= Decimal::ZERO || rest_tva <= Decimal::ZERO {
+                return None;
+            }
+            let other = rate_of(rest_base, rest_tva).filter(|r| r != rate)?;
+            Some(if base >= rest_base { *rate } else { other })
+        })
+    }
+
+    /// The rate of `tva` on `ht`: one Moroccan rate, or the dominant one of several.
+    fn rate(&self, ht: Decimal, tva: Decimal) -> Option<Decimal> {
+        rate_of(ht, tva)
+            .or_else(|| self.several(tva))
+            .or_else(|| self.one_line_and_the_rest(ht, tva))
+    }
+}
+
+/// An amount's digits with two decimals: "7720.00" → "772000".
+fn digits(amount: Decimal) -> String {
+    format!("{:.2}", amount)
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect()
+}
+
+/// An amount's digits as read (its own decimals): 772000 → "772000".
+fn printed_digits(amount: Decimal) -> String {
+    amount
+        .to_string()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect()
+}
+
 /// "HT + TVA ≠ TTC : écart de 0,10 MAD." for the user.
 pub(crate) fn gap_note(ht: Decimal, tva: Decimal, ttc: Decimal) -> String {
     format!(
@@ -60,6 +122,12 @@ const PAIR: f32 = 0.9;
 const DERIVED: f32 = 0.85;
 /// Confidence of amounts that do not add up.
 const INCONSISTENT: f32 = 0.5;
+/// Confidence of amounts whose reading disagreed, settled by a value printed elsewhere.
+const REPAIRED: f32 = DOUBTFUL_BELOW - 0.1;
+/// Confidence of amounts read without their label, checked by the arithmetic only.
+const UNLABELLED: f32 = DOUBTFUL_BELOW - 0.05;
+/// Strength of a TVA that is the sum of the lines of several rates, not printed as such.
+const SEVERAL_RATES: f32 = 0.85;
 /// Confidence of an amount read alone, nothing to check it against.
 const ALONE: f32 = 0.6;
 
@@ -78,22 +146,32 @@ fn distinct(list: &[Candidate<Decimal>]) -> Vec<(Decimal, f32)> {
 
 /// Settles HT, TVA, TTC and the rate from what the labels gave.
 pub(crate) fn settle(reading: &Reading) -> Settled {
-    let (hts, tvas, ttcs) = (
+    let (hts, mut tvas, ttcs) = (
         distinct(&reading.ht),
         distinct(&reading.tva),
         distinct(&reading.ttc),
     );
-    let read_rate = distinct(&reading.rates).first().copied();
-    let rate_conf = |rate: Decimal, notes: &mut Vec<String>| match read_rate {
-        Some((r, _)) if r == rate => 0.97,
-        Some((r, _)) => {
-            notes.push(format!(
-                "Le taux de TVA imprimé ({r} %) ne correspond pas aux montants ({rate} %)."
-            ));
-            INCONSISTENT
-        }
-        None => 0.9,
+    let fit = Fit {
+        lines: &reading.tva_lines,
     };
+    // A bill at several rates: their TVA lines add up to its TVA, printed or not.
+    let sum: Decimal = reading.tva_lines.iter().map(|l| l.1).sum();
+    if fit.several(sum).is_some() && !tvas.iter().any(|t| t.0 == sum) {
+        tvas.push((sum, SEVERAL_RATES));
+    }
+    let read_rate = distinct(&reading.rates).first().copied();
+    let rate_conf =
+        |rate: Decimal, ht: Decimal, tva: Decimal, notes: &mut Vec<String>| match read_rate {
+            _ if rate_of(ht, tva).is_none() => 0.9,
+            Some((r, _)) if r == rate => 0.97,
+            Some((r, _)) => {
+                notes.push(format!(
+                    "Le taux de TVA imprimé ({r} %) ne correspond pas aux montants ({rate} %)."
+                ));
+                INCONSISTENT
+            }
+            None => 0.9,
+        };
     let mut out = Settled::default();
 
     // A triple that adds up, the labels' strengths and a fitting rate deciding between several.
@@ -104,7 +182,7 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
                 if !adds_up(h.0, t.0, c.0) {
                     continue;
                 }
-                let rate = rate_of(h.0, t.0);
+                let rate = fit.rate(h.0, t.0);
                 let score = h.1
                     + t.1
                     + c.1
@@ -121,12 +199,32 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
         }
     }
     if let Some((_, [h, t, c])) = best {
-        match rate_of(h.0, t.0) {
+        match fit.rate(h.0, t.0) {
             Some(rate) => {
                 out.ht = Some((h.0, consistent(h.1)));
                 out.tva = Some((t.0, consistent(t.1)));
                 out.ttc = Some((c.0, consistent(c.1)));
-                out.taux = Some((rate, rate_conf(rate, &mut out.notes)));
+                out.taux = Some((rate, rate_conf(rate, h.0, t.0, &mut out.notes)));
+                // A stronger label read another value: the triple that adds up wins, but the
+                // reading disagreed.
+                let stronger = |list: &[(Decimal, f32)], chosen: (Decimal, f32)| {
+                    list.iter()
+                        .find(|o| o.0 != chosen.0 && o.1 >= 0.8 && o.1 > chosen.1 + 0.1)
+                        .map(|o| o.0)
+                };
+                let conflicts = [
+                    stronger(&hts, h).map(|x| (x, t.0, c.0)),
+                    stronger(&tvas, t).map(|x| (h.0, x, c.0)),
+                    stronger(&ttcs, c).map(|x| (h.0, t.0, x)),
+                ];
+                for (k, conflict) in conflicts.into_iter().enumerate() {
+                    let Some((a, b, d)) = conflict else { continue };
+                    out.notes.push(gap_note(a, b, d));
+                    let slot = [&mut out.ht, &mut out.tva, &mut out.ttc][k].as_mut();
+                    if let Some(slot) = slot {
+                        slot.1 = REPAIRED;
+                    }
+                }
             }
             None => {
                 out.ht = Some((h.0, DOUBTFUL_BELOW + 0.05));
@@ -143,15 +241,46 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
 
     let strong = |list: &[(Decimal, f32)]| list.first().filter(|c| c.1 >= 0.8).copied();
     if let (Some(h), Some(t), Some(c)) = (strong(&hts), strong(&tvas), strong(&ttcs)) {
-        out.ht = Some((h.0, INCONSISTENT));
-        out.tva = Some((t.0, INCONSISTENT));
-        out.ttc = Some((c.0, INCONSISTENT));
-        out.taux = read_rate.map(|r| (r.0, INCONSISTENT));
         out.notes.push(gap_note(h.0, t.0, c.0));
+        // One of the three misread: two fit a rate, and the third they give is printed elsewhere
+        // (a repeated total, the amount in words) or is what was read but for one digit or a
+        // lost separator ("772000" for "7 720,00"). Still doubtful: the reading disagreed.
+        let pair = best_pair(&[h], &[t], &[c], &fit, |p| {
+            let (d, read, others) = match p.missing {
+                Missing::Ht => (p.ht, h.0, &hts),
+                Missing::Tva => (p.tva, t.0, &tvas),
+                Missing::Ttc => (p.ttc, c.0, &ttcs),
+            };
+            reading.loose_amounts.contains(&d)
+                || others.iter().any(|o| o.0 == d)
+                || strsim::levenshtein(&printed_digits(read), &digits(d)) <= 1
+        });
+        if let Some(p) = pair {
+            out.ht = Some((p.ht, REPAIRED));
+            out.tva = Some((p.tva, REPAIRED));
+            out.ttc = Some((p.ttc, REPAIRED));
+            out.taux = Some((p.rate, REPAIRED));
+            let read = match p.missing {
+                Missing::Ht => h.0,
+                Missing::Tva => t.0,
+                Missing::Ttc => c.0,
+            };
+            out.notes.push(format!(
+                "{} lu {} MAD, retenu {} MAD d'après les deux autres montants : vérifiez sur la facture.",
+                p.missing.name(),
+                money(read),
+                money(p.derived())
+            ));
+        } else {
+            out.ht = Some((h.0, INCONSISTENT));
+            out.tva = Some((t.0, INCONSISTENT));
+            out.ttc = Some((c.0, INCONSISTENT));
+            out.taux = read_rate.map(|r| (r.0, INCONSISTENT));
+        }
         return out;
     }
 
-    if let Some(pair) = best_pair(&hts, &tvas, &ttcs) {
+    if let Some(pair) = best_pair(&hts, &tvas, &ttcs, &fit, |_| true) {
         let found_elsewhere = reading.loose_amounts.contains(&pair.derived());
         let derived_conf = if found_elsewhere { PAIR } else { DERIVED };
         let (ht, tva, ttc) = pair.amounts();
@@ -180,7 +309,7 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
                 PAIR
             },
         ));
-        out.taux = Some((rate, rate_conf(rate, &mut out.notes)));
+        out.taux = Some((rate, rate_conf(rate, ht, tva, &mut out.notes)));
         out.notes.push(
             match pair.missing {
                 Missing::Ht => "Montant HT calculé : TTC − TVA.",
@@ -188,6 +317,19 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
                 Missing::Ttc => "Total TTC calculé : HT + TVA.",
             }
             .to_string(),
+        );
+        return out;
+    }
+
+    if let Some(found) = completed_by_unlabelled(&hts, &tvas, &ttcs, &reading.loose_amounts, &fit) {
+        let conf = |labelled: bool| if labelled { PAIR } else { UNLABELLED };
+        out.ht = Some((found.ht, conf(found.labelled == Missing::Ht)));
+        out.tva = Some((found.tva, conf(found.labelled == Missing::Tva)));
+        out.ttc = Some((found.ttc, conf(found.labelled == Missing::Ttc)));
+        out.taux = Some((found.rate, UNLABELLED));
+        out.notes.push(
+            "Deux montants lus sans leur libellé s'accordent avec le troisième : vérifiez-les."
+                .to_string(),
         );
         return out;
     }
@@ -231,6 +373,69 @@ pub(crate) fn settle(reading: &Reading) -> Settled {
     out
 }
 
+/// One amount read beside its label, the two others among the amounts read without one.
+struct Completed {
+    ht: Decimal,
+    tva: Decimal,
+    ttc: Decimal,
+    rate: Decimal,
+    /// The one that was labelled.
+    labelled: Missing,
+}
+
+/// The labelled amount completed by two unlabelled ones ("total KT 1524,04" misread, "FA A7
+/// 106,68"): they must add up to the centime and fit a rate, and only one way.
+fn completed_by_unlabelled(
+    hts: &[(Decimal, f32)],
+    tvas: &[(Decimal, f32)],
+    ttcs: &[(Decimal, f32)],
+    loose: &[Decimal],
+    fit: &Fit,
+) -> Option<Completed> {
+    let mut loose: Vec<Decimal> = loose
+        .iter()
+        .copied()
+        .filter(|a| *a > Decimal::ZERO)
+        .collect();
+    loose.sort();
+    loose.dedup();
+    let has = |x: Decimal| loose.binary_search(&x).is_ok();
+    let mut found: Vec<Completed> = Vec::new();
+    let mut push = |ht: Decimal, tva: Decimal, ttc: Decimal, labelled| {
+        if let Some(rate) = fit.rate(ht, tva) {
+            found.push(Completed {
+                ht,
+                tva,
+                ttc,
+                rate,
+                labelled,
+            });
+        }
+    };
+    for &l in &loose {
+        for c in ttcs {
+            if l < c.0 && has(c.0 - l) {
+                push(l, c.0 - l, c.0, Missing::Ttc);
+            }
+        }
+        for h in hts {
+            if has(h.0 + l) {
+                push(h.0, l, h.0 + l, Missing::Ht);
+            }
+        }
+        for t in tvas {
+            if has(l + t.0) {
+                push(l, t.0, l + t.0, Missing::Tva);
+            }
+        }
+    }
+    found.dedup_by(|a, b| (a.ht, a.tva, a.ttc) == (b.ht, b.tva, b.ttc));
+    match found.as_slice() {
+        [one] => Some(Completed { ..*one }),
+        _ => None,
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Missing {
     Ht,
@@ -247,6 +452,16 @@ struct Pair {
     rate: Decimal,
     missing: Missing,
     score: f32,
+}
+
+impl Missing {
+    fn name(self) -> &'static str {
+        match self {
+            Missing::Ht => "Montant HT",
+            Missing::Tva => "Montant de la TVA",
+            Missing::Ttc => "Total TTC",
+        }
+    }
 }
 
 impl Pair {
@@ -267,17 +482,21 @@ fn best_pair(
     hts: &[(Decimal, f32)],
     tvas: &[(Decimal, f32)],
     ttcs: &[(Decimal, f32)],
+    fit: &Fit,
+    keep: impl Fn(&Pair) -> bool,
 ) -> Option<Pair> {
     let mut pairs: Vec<Pair> = Vec::new();
-    let mut push = |ht: Decimal, tva: Decimal, ttc: Decimal, missing, score| {
-        if let Some(rate) = rate_of(ht, tva) {
+    let mut push = |ht: Decimal, tva: Decimal, ttc: Decimal, missing, score: f32| {
+        if let Some(rate) = fit.rate(ht, tva) {
+            // Between pairs read as well, the one whose TVA fits its rate to the centime.
+            let exact = (ht * rate / Decimal::ONE_HUNDRED).round_dp(2) == tva;
             pairs.push(Pair {
                 ht,
                 tva,
                 ttc,
                 rate,
                 missing,
-                score,
+                score: score + if exact { 0.05 } else { 0.0 },
             });
         }
     };
@@ -296,6 +515,7 @@ fn best_pair(
     }
     pairs
         .into_iter()
+        .filter(|p| keep(p))
         .reduce(|a, b| if b.score > a.score { b } else { a })
 }
 
@@ -344,16 +564,99 @@ mod tests {
 
     #[test]
     fn amounts_that_do_not_add_up_are_doubtful() {
-        let s = settled("Total HT 1 000,00\nTVA 20% 200,00\nTotal TTC 1 200,10");
-        assert_eq!(value(s.ttc), Some(dec!(1200.10)));
+        let s = settled("Total HT 1 000,00\nTVA 20% 200,00\nTotal TTC 1 250,10");
+        assert_eq!(value(s.ttc), Some(dec!(1250.10)));
         for x in [s.ht, s.tva, s.ttc] {
             assert!(x.is_some_and(|x| x.1 < DOUBTFUL_BELOW));
         }
         assert!(
             s.notes
                 .iter()
-                .any(|n| n.starts_with("HT + TVA ≠ TTC : écart de 0,10 MAD"))
+                .any(|n| n.starts_with("HT + TVA ≠ TTC : écart de 50,10 MAD"))
         );
+    }
+
+    #[test]
+    fn a_misread_amount_printed_correctly_elsewhere_is_settled_but_doubtful() {
+        let s = settled(
+            "Total HT 1 000,00\nTVA 20% 200,00\nTotal TTC 1 280,00\nArrêtée à la somme de mille deux cents dirhams",
+        );
+        assert_eq!(value(s.ttc), Some(dec!(1200)));
+        assert!(s.ttc.is_some_and(|x| x.1 < DOUBTFUL_BELOW));
+        assert!(
+            s.notes
+                .iter()
+                .any(|n| n.starts_with("HT + TVA ≠ TTC : écart de 80,00 MAD"))
+        );
+    }
+
+    #[test]
+    fn a_misread_amount_printed_in_a_row_is_settled_but_doubtful() {
+        let s = settled(
+            "Entretien mensuel 1 000,00\nTotal HT 1 080,00\nTVA 20% 200,00\nTotal TTC 1 200,00",
+        );
+        assert_eq!(value(s.ht), Some(dec!(1000.00)));
+        assert_eq!(value(s.taux), Some(dec!(20)));
+        assert!(s.ht.is_some_and(|x| x.1 < DOUBTFUL_BELOW));
+        assert!(
+            s.notes
+                .iter()
+                .any(|n| n.starts_with("HT + TVA ≠ TTC : écart de 80,00 MAD"))
+        );
+        // Without that row, the printed amounts stay, all doubtful.
+        let s = settled("Total HT 1 380,00\nTVA 20% 200,00\nTotal TTC 1 200,00");
+        assert_eq!(value(s.ht), Some(dec!(1380.00)));
+        // A separator lost ("772000" for "7 720,00"), or one digit misread: the arithmetic wins,
+        // doubtful.
+        for ht in ["772000", "7 723,00"] {
+            let s = settled(&format!(
+                "Total HT {ht} DH\nTVA 20 % 1 544,00\nNet à payer 9 264,00"
+            ));
+            assert_eq!(value(s.ht), Some(dec!(7720.00)), "{ht}");
+            assert!(s.ht.is_some_and(|x| x.1 < DOUBTFUL_BELOW));
+        }
+    }
+
+    #[test]
+    fn a_bill_at_two_rates_takes_the_rate_of_its_larger_base() {
+        // Water 300,00 at 7 % and electricity 500,00 at 14 %.
+        let text =
+            "Total HT 800,00\nTVA 7 % 21,00\nTVA 14 % 70,00\nTotal TVA 91,00\nNet à payer 891,00";
+        let s = settled(text);
+        assert_eq!(
+            (value(s.tva), value(s.taux)),
+            (Some(dec!(91.00)), Some(dec!(14)))
+        );
+        assert!(s.notes.is_empty(), "{:?}", s.notes);
+        // Without its "Total TVA" line, and the water larger.
+        let s = settled("Total HT 1 300,00\nTVA 7 % 70,00\nTVA 14 % 42,00\nNet à payer 1 412,00");
+        assert_eq!(
+            (value(s.tva), value(s.taux)),
+            (Some(dec!(112.00)), Some(dec!(7)))
+        );
+        assert!(s.ttc.is_some_and(|x| x.1 >= DOUBTFUL_BELOW));
+        // "TVA 7 %" misread: the 14 % line and the totals say the rest is at 7 %.
+        let s = settled(
+            "Total HT 800,00\nTAT% 21,00\nTVA 14 % 70,00\nTotal TVA 91,00\nNet à payer 891,00",
+        );
+        assert_eq!(
+            (value(s.tva), value(s.taux)),
+            (Some(dec!(91.00)), Some(dec!(14)))
+        );
+    }
+
+    #[test]
+    fn a_total_completed_by_unlabelled_amounts_that_fit() {
+        let s = settled("Eau 1 400,00\nBase eau 1524,04\nFA A7 106,68\nTotal TTC 1630,72 DH");
+        assert_eq!(
+            (value(s.ht), value(s.tva), value(s.taux)),
+            (Some(dec!(1524.04)), Some(dec!(106.68)), Some(dec!(7)))
+        );
+        assert!(s.ht.is_some_and(|x| x.1 < DOUBTFUL_BELOW));
+        assert!(s.ttc.is_some_and(|x| x.1 >= DOUBTFUL_BELOW));
+        // Two ways to complete it: neither.
+        let s = settled("100,00 20,00 110,00 10,00\nTotal TTC 120,00 DH");
+        assert_eq!(value(s.ht), None);
     }
 
     #[test]

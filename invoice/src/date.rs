@@ -20,6 +20,62 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
         .map(|d| d.date)
 }
 
+/// Written dates a narrow column wrapped ("Tanger, le 17 mai" / "2025", "au 30" / "avril
+/// 2025"): the words that finish the date move up to its line, blanks keeping the next line's
+/// positions.
+pub(crate) fn rejoin_wrapped_dates(mut lines: Vec<String>) -> Vec<String> {
+    let tokens = |line: &str| -> Vec<String> {
+        line.split_whitespace()
+            .map(|w| {
+                crate::text::fold(w)
+                    .trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_string()
+            })
+            .collect()
+    };
+    for i in 0..lines.len() {
+        let Some(j) = (i + 1..lines.len().min(i + 3)).find(|&j| !lines[j].trim().is_empty()) else {
+            continue;
+        };
+        let (here, next) = (tokens(&lines[i]), tokens(&lines[j]));
+        let is_day = |w: &str| {
+            matches!(w, "1er" | "ler") || w.parse::<u32>().is_ok_and(|d| (1..=31).contains(&d))
+        };
+        let is_year = |w: &str| w.len() == 4 && year_of(w).is_some();
+        let moved = match (here.as_slice(), next.as_slice()) {
+            ([.., day, month], [year, ..])
+                if is_day(day) && month_of(month).is_some() && is_year(year) =>
+            {
+                1
+            }
+            ([.., before, day], [month, year, ..])
+                if matches!(before.as_str(), "au" | "le" | "du")
+                    && is_day(day)
+                    && month_of(month).is_some()
+                    && is_year(year) =>
+            {
+                2
+            }
+            _ => continue,
+        };
+        let next_line = lines[j].clone();
+        let mut rest = next_line.trim_start();
+        let mut taken = Vec::new();
+        for _ in 0..moved {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            taken.push(&rest[..end]);
+            rest = rest[end..].trim_start();
+        }
+        let consumed = next_line.len() - rest.len();
+        lines[i] = format!("{} {}", lines[i].trim_end(), taken.join(" "));
+        lines[j] = format!(
+            "{}{rest}",
+            " ".repeat(next_line[..consumed].chars().count())
+        );
+    }
+    lines
+}
+
 /// A date found in a line, with its char span.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct FoundDate {
@@ -180,8 +236,16 @@ fn numeric_date_at(chars: &[char], start: usize) -> Option<FoundDate> {
     if b_len == 0 {
         return None;
     }
-    let after_b = separator(chars, end)?;
+    // "30.06 2025": the second separator lost, a four-digit year after a space.
+    let (after_b, spaced) = match separator(chars, end) {
+        Some(after) => (after, false),
+        None if chars.get(end) == Some(&' ') => (end + 1, true),
+        None => return None,
+    };
     let (c, c_len, end) = read_digits(chars, after_b, 4);
+    if spaced && c_len != 4 {
+        return None;
+    }
     let continues = chars.get(end).is_some_and(|ch| ch.is_alphanumeric())
         || matches!(chars.get(end), Some('/' | '-' | '.'))
             && chars.get(end + 1).is_some_and(char::is_ascii_digit);
@@ -284,6 +348,17 @@ pub(crate) fn scan_month_years(line: &Line, dates: &[FoundDate]) -> Vec<MonthYea
     out
 }
 
+/// "1er", OCR's "ler", "2e", "3ème", "premier", "deuxième"…: the number.
+fn ordinal(word: &str) -> Option<u32> {
+    match word {
+        "ler" | "ier" | "premier" | "1re" => Some(1),
+        "deuxieme" | "second" => Some(2),
+        "troisieme" => Some(3),
+        "quatrieme" => Some(4),
+        _ => word.chars().next()?.to_digit(10),
+    }
+}
+
 /// The quarter named in a line ("1er trimestre 2025", "T1 2025"): its first and last day.
 pub(crate) fn quarter(line: &Line) -> Option<(NaiveDate, NaiveDate)> {
     let words = &line.words;
@@ -292,7 +367,7 @@ pub(crate) fn quarter(line: &Line) -> Option<(NaiveDate, NaiveDate)> {
             "t1" | "t2" | "t3" | "t4" => w.text[1..].parse::<u32>().ok()?,
             "trimestre" => words
                 .get(i.checked_sub(1)?)
-                .and_then(|p| p.text.chars().next()?.to_digit(10))
+                .and_then(|p| ordinal(&p.text))
                 .filter(|q| (1..=4).contains(q))?,
             _ => return None,
         };
@@ -344,10 +419,33 @@ mod tests {
             ("1 245,60", None),
             ("Facture 15/01/2025", None),
             ("06.12.34.56.78", None),
+            ("30.06 2025", d(2025, 6, 30)),
+            ("30.06 25", None),
         ];
         for (text, expected) in cases {
             assert_eq!(parse_date(text), expected, "{text:?}");
         }
+    }
+
+    #[test]
+    fn dates_wrapped_by_a_column_are_joined() {
+        let lines = |t: &[&str]| rejoin_wrapped_dates(t.iter().map(|l| l.to_string()).collect());
+        let joined = lines(&[
+            "Facture N° 12   Tanger, le 17 mai",
+            "                2025",
+            "Doit",
+        ]);
+        assert_eq!(joined[0], "Facture N° 12   Tanger, le 17 mai 2025");
+        assert_eq!(joined[1].trim(), "");
+        let joined = lines(&["Période du 1er avril 2025 au 30", "  avril 2025 Agadir"]);
+        assert_eq!(joined[0], "Période du 1er avril 2025 au 30 avril 2025");
+        assert_eq!(joined[1].trim(), "Agadir");
+        assert_eq!(
+            joined[1].chars().count(),
+            "  avril 2025 Agadir".chars().count()
+        );
+        let kept = lines(&["Total 30", "2025 lignes"]);
+        assert_eq!(kept[0], "Total 30");
     }
 
     #[test]
@@ -376,6 +474,8 @@ mod tests {
         };
         assert_eq!(feb.bounds().map(|b| b.1), d(2024, 2, 29));
         let q = quarter(&Line::new("Entretien 1er trimestre 2025"));
+        assert_eq!(q, d(2025, 1, 1).zip(d(2025, 3, 31)));
+        let q = quarter(&Line::new("Entretien ler trimestre 2025"));
         assert_eq!(q, d(2025, 1, 1).zip(d(2025, 3, 31)));
         let q = quarter(&Line::new("Maintenance T4 2024"));
         assert_eq!(q, d(2024, 10, 1).zip(d(2024, 12, 31)));

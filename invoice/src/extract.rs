@@ -133,18 +133,30 @@ fn supplier(
             out.notes.extend(m.notes);
             if let Some(known) = &m.supplier.ice {
                 let printed = supplier_ice(&ices);
-                let (score, origin) = match (&m.ice_read, printed) {
-                    (Some(_), _) => (m.score, origin),
-                    (None, None) => (0.9, Origin::Annuaire),
+                let label_seen = ices.iter().any(|r| r.labelled && !r.client);
+                let taken = match (&m.ice_read, printed) {
+                    (Some(_), _) => Some((m.score, origin)),
                     (None, Some(p)) => {
                         out.notes.push(format!(
                             "L'ICE imprimé ({}) diffère de celui de {} dans votre liste ({known}) : vérifiez.",
                             p.digits, m.supplier.nom
                         ));
-                        (0.6, Origin::Annuaire)
+                        Some((DOUBTFUL_BELOW - 0.2, Origin::Annuaire))
                     }
+                    // Printed but unreadable: the list's, to confirm.
+                    (None, None) if label_seen => {
+                        out.notes.push(format!(
+                            "ICE illisible sur la facture : celui de {} dans votre liste est proposé.",
+                            m.supplier.nom
+                        ));
+                        Some((DOUBTFUL_BELOW - 0.1, Origin::Annuaire))
+                    }
+                    // Not printed: none.
+                    (None, None) => None,
                 };
-                set(out, "ice", score, origin, |v| &mut v.ice, known.clone());
+                if let Some((score, origin)) = taken {
+                    set(out, "ice", score, origin, |v| &mut v.ice, known.clone());
+                }
             } else if let Some(p) = supplier_ice(&ices).filter(|p| p.digits.len() == 15) {
                 set(
                     out,
@@ -195,7 +207,7 @@ fn supplier(
 /// The supplier's ICE among those read: labelled and outside the client's block first.
 fn supplier_ice(ices: &[IceRead]) -> Option<&IceRead> {
     ices.iter()
-        .filter(|r| !r.client)
+        .filter(|r| !r.client && !r.digits.is_empty())
         .max_by_key(|r| (r.labelled, r.digits.len() == 15, std::cmp::Reverse(r.line)))
 }
 
@@ -368,6 +380,30 @@ fn residence_and_category(out: &mut Extraction, reading: &Reading, directory: &D
         .and_then(|id| directory.suppliers.iter().find(|s| s.id == id));
     let supplier_score = out.confidences.get("fournisseur").map_or(0.0, |c| c.score);
     match known {
+        // A distributor bills water (TVA 7 %) and electricity (14 %): the bill's rate — the one
+        // of its larger base — says which.
+        Some(s) if matches!(s.categorie.as_str(), "eau" | "electricite") => {
+            let by_rate = match out
+                .values
+                .taux_tva
+                .map(|t| t.normalize().to_string())
+                .as_deref()
+            {
+                Some("7") => Some("eau"),
+                Some("14") => Some("electricite"),
+                _ => None,
+            };
+            let categorie = by_rate.unwrap_or(&s.categorie).to_string();
+            let score = supplier_score.min(0.9);
+            set(
+                out,
+                "categorie",
+                score,
+                Origin::Annuaire,
+                |v| &mut v.categorie,
+                categorie,
+            );
+        }
         Some(s) => {
             let score = supplier_score.min(0.95);
             set(

@@ -77,6 +77,14 @@ const PATTERNS: &[Pattern] = &[
     p("base ht", Ht, 0.85, Anywhere),
     p("sous total", Ht, 0.7, Anywhere),
     p("ht", Ht, 0.8, LineStart),
+    // OCR lost the space: "MontantHT", "TotalTTC".
+    p("totalht", Ht, 0.9, Anywhere),
+    p("montantht", Ht, 0.85, Anywhere),
+    p("totalttc", Ttc, 0.9, Anywhere),
+    p("montantttc", Ttc, 0.85, Anywhere),
+    p("totaltva", Tva, 0.9, Anywhere),
+    p("montanttva", Tva, 0.9, Anywhere),
+    p("netapayer", Ttc, 0.9, Anywhere),
     p("total tva", Tva, 1.0, Anywhere),
     p("montant tva", Tva, 1.0, Anywhere),
     p("montant de la tva", Tva, 1.0, Anywhere),
@@ -135,6 +143,7 @@ const PATTERNS: &[Pattern] = &[
     p("consommation du mois de", Periode, 0.9, Anywhere),
     p("mois de", Periode, 0.85, Anywhere),
     p("mois", Periode, 0.7, Anywhere),
+    p("trimestre", Periode, 0.9, Anywhere),
     p("facture no", Numero, 1.0, Anywhere),
     p("facture n", Numero, 0.9, Anywhere),
     p("no facture", Numero, 1.0, Anywhere),
@@ -150,6 +159,8 @@ const PATTERNS: &[Pattern] = &[
     p("facture", Numero, 0.7, Before),
     p("no", Numero, 0.6, Before),
     p("numero", Numero, 0.6, Before),
+    p("contrat d entretien no", Other, 1.0, Anywhere),
+    p("contrat d entretien", Other, 1.0, Anywhere),
     p("no client", Other, 1.0, Anywhere),
     p("no de client", Other, 1.0, Anywhere),
     p("client no", Other, 1.0, Anywhere),
@@ -271,6 +282,7 @@ mod tests {
             [Ht, Tva, Ttc]
         );
         assert_eq!(slots("Prix unitaire HT"), [Other]);
+        assert_eq!(slots("MontantHT 1 500,00 TotaITTC 1 800,00"), [Ht, Ttc]);
         assert_eq!(slots("Sous-total 100,00 Total 120,00"), [Ht]);
     }
 

@@ -18,6 +18,7 @@ mod qr;
 mod reading;
 mod reconcile;
 mod text;
+mod words;
 
 pub use data::{
     CATEGORIES, Confidence, DOUBTFUL_BELOW, Directory, Extraction, FIELDS, InvoiceData,

@@ -70,42 +70,56 @@ pub(crate) fn ice_reads(lines: &[ReadLine]) -> Vec<IceRead> {
         } else if line.is_blank() {
             client_since = None;
         }
-        let in_client_block = client_since.is_some_and(|c| n - c <= 3);
+        let in_client_block = client_since.is_some_and(|c| n - c <= 5);
         let mut taken_until = 0;
-        for w in &line.words {
-            // "ICE", or OCR's "lCE", "1CE"; glued to its digits: "ICE001…".
-            let label: String = w
-                .text
-                .chars()
-                .take(3)
-                .map(|c| if matches!(c, 'l' | '1') { 'i' } else { c })
-                .collect();
-            let glued = w.text.chars().count() > 3;
-            if label != "ice" || !w.text.chars().skip(3).all(|c| c.is_ascii_digit()) {
-                continue;
-            }
-            let from = if glued { w.start + 3 } else { w.end };
-            if let Some((digits, end)) = digits_after(&line.raw, from) {
-                let before_label = &folded[..folded.char_indices().nth(w.start).map_or(0, |x| x.0)];
-                let client = in_client_block
-                    || before_label.contains("client")
-                    || !line.find_words("ice client").is_empty();
-                out.push(IceRead {
-                    digits,
-                    line: n,
-                    labelled: true,
-                    client,
-                });
-                taken_until = end;
-            }
+        // "ICE", OCR's "lCE" or "1CE", glued to its digits ("ICE001…"), or written out.
+        let mut labels: Vec<(usize, usize)> = line
+            .words
+            .iter()
+            .filter_map(|w| {
+                let label: String = w
+                    .text
+                    .chars()
+                    .take(3)
+                    .map(|c| if matches!(c, 'l' | '1') { 'i' } else { c })
+                    .collect();
+                let glued = w.text.chars().count() > 3;
+                (label == "ice" && w.text.chars().skip(3).all(|c| c.is_ascii_digit()))
+                    .then_some((w.start, if glued { w.start + 3 } else { w.end }))
+            })
+            .collect();
+        labels.extend(
+            line.find_words("identifiant commun")
+                .into_iter()
+                .map(|(a, b)| (line.words[a].start, line.words[b - 1].end)),
+        );
+        for (start, from) in labels {
+            let before_label = &folded[..folded.char_indices().nth(start).map_or(0, |x| x.0)];
+            let client = in_client_block
+                || before_label.contains("client")
+                || !line.find_words("ice client").is_empty();
+            // A label whose digits OCR garbled is kept: it says an ICE is printed.
+            let (digits, end) = digits_after(&line.raw, from).unwrap_or((String::new(), from));
+            out.push(IceRead {
+                digits,
+                line: n,
+                labelled: true,
+                client,
+            });
+            taken_until = taken_until.max(end);
         }
-        // A run of 15 digits without its label (the label misread).
+        // A run of 15 digits without its label (the label misread), in one piece: spaced
+        // groups there are other numbers side by side.
         let chars = &line.raw;
         let mut i = taken_until;
         while i < chars.len() {
             if chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_alphanumeric()) {
-                let (digits, end) = digit_run(chars, i);
-                if digits.len() == 15 {
+                let end = i + chars[i..]
+                    .iter()
+                    .take_while(|c| c.is_alphanumeric())
+                    .count();
+                let digits: String = chars[i..end].iter().collect();
+                if digits.len() == 15 && digits.chars().all(|c| c.is_ascii_digit()) {
                     out.push(IceRead {
                         digits,
                         line: n,
@@ -125,11 +139,19 @@ pub(crate) fn ice_reads(lines: &[ReadLine]) -> Vec<IceRead> {
 /// The digits after a label (":" and spaces skipped), OCR slips repaired, spaces inside
 /// allowed: 14 to 16 digits, and where they end.
 fn digits_after(chars: &[char], from: usize) -> Option<(String, usize)> {
+    let skipped =
+        |c: char| c.is_whitespace() || matches!(c, ':' | ';' | ',' | '.' | '-' | '°' | 'º' | '=');
     let mut i = from;
-    while i < chars.len()
-        && (chars[i].is_whitespace() || matches!(chars[i], ':' | ';' | '.' | '-' | '°' | '='))
-    {
+    while i < chars.len() && skipped(chars[i]) {
         i += 1;
+    }
+    // "ICE n° : …".
+    if matches!(chars.get(i), Some('n' | 'N')) && matches!(chars.get(i + 1), Some('°' | 'º' | 'o'))
+    {
+        i += 2;
+        while i < chars.len() && skipped(chars[i]) {
+            i += 1;
+        }
     }
     let (digits, end) = digit_run(chars, i);
     (14..=16).contains(&digits.len()).then_some((digits, end))
@@ -169,6 +191,8 @@ pub(crate) struct SupplierMatch<'a> {
 const ICE_EXACT: f32 = 0.98;
 /// Confidence of a supplier recognised by an ICE one digit away.
 const ICE_NEAR: f32 = 0.85;
+/// Confidence of a supplier recognised by an ICE two digits away: to confirm.
+const ICE_TWO_SLIPS: f32 = 0.7;
 /// A name scoring below this is not recognised.
 const NAME_THRESHOLD: f64 = 0.86;
 
@@ -183,17 +207,26 @@ pub(crate) fn match_supplier<'a>(
         let read = ices.iter().find(|r| r.digits == known)?;
         Some((s, ICE_EXACT, read.digits.clone()))
     });
+    // One or two OCR slips away from one known ICE, and far from every other one.
     let by_ice = by_ice.or_else(|| {
-        let mut near = directory.suppliers.iter().filter_map(|s| {
-            let known = s.ice.as_deref()?;
-            let read = ices
-                .iter()
-                .find(|r| !r.client && strsim::levenshtein(&r.digits, known) == 1)?;
-            Some((s, ICE_NEAR, read.digits.clone()))
-        });
-        let first = near.next();
-        // Two suppliers one slip away: the ICE decides nothing.
-        if near.next().is_some() { None } else { first }
+        ices.iter()
+            .filter(|r| !r.client && r.digits.len() >= 14)
+            .find_map(|r| {
+                let mut distances: Vec<(usize, &KnownSupplier)> = directory
+                    .suppliers
+                    .iter()
+                    .filter_map(|s| Some((strsim::levenshtein(&r.digits, s.ice.as_deref()?), s)))
+                    .collect();
+                distances.sort_by_key(|(d, _)| *d);
+                let (d, s) = *distances.first()?;
+                let runner_up = distances.get(1).map_or(usize::MAX, |x| x.0);
+                let score = match d {
+                    1 => ICE_NEAR,
+                    2 => ICE_TWO_SLIPS,
+                    _ => return None,
+                };
+                (runner_up >= d + 3).then(|| (s, score, r.digits.clone()))
+            })
     });
     let by_name = best_name(lines, directory);
     match (by_ice, by_name) {
@@ -233,11 +266,16 @@ pub(crate) fn match_supplier<'a>(
     }
 }
 
-/// The words of a name that identify it: folded, company forms and single letters left out.
+/// The words of a name that identify it: folded, company forms and single letters left out
+/// (single digits stay: a street number).
 pub(crate) fn key_words(name: &str, ignore: &[&str]) -> Vec<String> {
     name_words(name)
         .into_iter()
-        .filter(|w| w.chars().count() > 1 && !is_company_form(w) && !ignore.contains(&w.as_str()))
+        .filter(|w| {
+            (w.chars().count() > 1 || w.chars().all(|c| c.is_ascii_digit()))
+                && !is_company_form(w)
+                && !ignore.contains(&w.as_str())
+        })
         .collect()
 }
 
@@ -248,7 +286,11 @@ pub(crate) fn line_score(key: &[String], line: &Line, ignore: &[&str]) -> f64 {
         .words
         .iter()
         .map(|w| w.text.as_str())
-        .filter(|w| w.chars().count() > 1 && !is_company_form(w) && !ignore.contains(w))
+        .filter(|w| {
+            (w.chars().count() > 1 || w.chars().all(|c| c.is_ascii_digit()))
+                && !is_company_form(w)
+                && !ignore.contains(w)
+        })
         .collect();
     if key.is_empty() || words.is_empty() {
         return 0.0;
@@ -262,12 +304,15 @@ pub(crate) fn line_score(key: &[String], line: &Line, ignore: &[&str]) -> f64 {
         }
         for window in words.windows(len) {
             let candidate = window.join(" ");
-            let score = if candidate == target {
+            // "rn" is OCR's classic misreading of "m" ("Yasrnine").
+            let unmerged = candidate.replace("rn", "m");
+            let score = if candidate == target || unmerged == target {
                 1.0
             } else if short {
                 0.0
             } else {
                 strsim::normalized_levenshtein(&candidate, &target)
+                    .max(strsim::normalized_levenshtein(&unmerged, &target))
             };
             best = best.max(score);
         }
@@ -334,8 +379,18 @@ pub(crate) fn printed_supplier(lines: &[ReadLine]) -> Option<String> {
             "original",
             "duplicata",
         ];
+        // OCR debris ("M RSS Ent, DU Te UT") is mostly one- and two-letter scraps.
+        let words: Vec<usize> = l
+            .words
+            .iter()
+            .filter(|w| w.text.chars().all(char::is_alphabetic))
+            .map(|w| w.text.chars().count())
+            .collect();
+        let long = words.iter().filter(|n| **n >= 3).count();
         letters >= 3
             && digits * 3 < letters
+            && long * 5 >= words.len() * 3
+            && words.iter().any(|n| *n >= 4)
             && !l.words.iter().any(|w| skip.contains(&w.text.as_str()))
             && !l.text().contains('@')
     };
@@ -424,7 +479,8 @@ pub(crate) fn match_residence<'a>(
             .map(|l| line_score(&key, &l.line, RESIDENCE_WORDS))
             .fold(0.0, f64::max)
     };
-    let by_address = |r: &KnownResidence| address_score(&r.adresse, lines);
+    let by_address =
+        |r: &KnownResidence| address_score(&format!("{} {}", r.adresse, r.ville), lines);
     let by_reference = |r: &KnownResidence| {
         let found = r.references.iter().any(|reference| {
             let key = canonical(reference);

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use crate::text::{digit_at, fold};
 
 /// The currency words, folded: all of them mean the Moroccan dirham.
-const CURRENCY_WORDS: &[&str] = &["dh", "dhs", "mad", "dirham", "dirhams", "dhm"];
+const CURRENCY_WORDS: &[&str] = &["dh", "dhs", "mad", "dirham", "dirhams"];
 
 /// At most this many digits before the decimal separator: longer runs are identifiers.
 const MAX_INTEGER_DIGITS: usize = 10;
@@ -112,7 +112,9 @@ fn read_number(chars: &[char], start: usize) -> Option<Reading> {
     let mut thousands_seps: Vec<char> = Vec::new();
     while let Some(&sep) = chars.get(end) {
         let mut after = end + 1;
-        if is_space(sep) && chars.get(after).copied().is_some_and(is_space) {
+        // "1  245" (a doubled space), "2. 890" (OCR's space after a thousands dot).
+        let spaced_dot = sep == '.' && chars.get(after).copied().is_some_and(is_space);
+        if (is_space(sep) || spaced_dot) && chars.get(after).copied().is_some_and(is_space) {
             after += 1;
         }
         if !(is_space(sep) || sep == '.' || sep == ',') {
@@ -129,7 +131,7 @@ fn read_number(chars: &[char], start: usize) -> Option<Reading> {
         } else {
             1..=2
         };
-        if (sep == '.' || sep == ',') && decimals_allowed.contains(&digits.len()) {
+        if (sep == '.' || sep == ',') && !spaced_dot && decimals_allowed.contains(&digits.len()) {
             fraction = Some(digits);
             repaired |= fixed;
             end = digits_end;
@@ -236,7 +238,13 @@ pub(crate) fn scan_amounts(chars: &[char], masked: &[(usize, usize)]) -> Vec<Amo
                 split: reading.split,
             });
         }
-        i = if reading.valid {
+        let first_run_end = (i..chars.len())
+            .find(|&k| digit_at(chars, k).is_none())
+            .unwrap_or(chars.len());
+        i = if glued_before(chars, i) {
+            // "A7 106,68": only "7" belongs to the code.
+            first_run_end.max(i + 1)
+        } else if reading.valid {
             end.max(i + 1)
         } else {
             skip_digit_groups(chars, end)
@@ -258,19 +266,23 @@ fn skip_digit_groups(chars: &[char], mut i: usize) -> usize {
     i
 }
 
-/// Whether the number at `start..end` is part of a code, a reference or a time.
-fn glued(chars: &[char], start: usize, end: usize) -> bool {
+/// Whether the number starting at `start` is glued to a code before it ("FA-2025", "A7").
+fn glued_before(chars: &[char], start: usize) -> bool {
     let before = start.checked_sub(1).map(|j| chars[j]);
     let before2 = start.checked_sub(2).map(|j| chars[j]);
+    before.is_some_and(char::is_alphanumeric)
+        || matches!(before, Some('-' | '/' | '_' | '#'))
+            && before2.is_some_and(char::is_alphanumeric)
+}
+
+/// Whether the number at `start..end` is part of a code, a reference or a time.
+fn glued(chars: &[char], start: usize, end: usize) -> bool {
     let after = chars.get(end).copied();
     let after2 = chars.get(end + 1).copied();
-    let letter_before = before.is_some_and(char::is_alphanumeric);
-    let code_before =
-        matches!(before, Some('-' | '/' | '_' | '#')) && before2.is_some_and(char::is_alphanumeric);
     let code_after = matches!(after, Some('-' | '/' | '_' | ':' | 'h' | 'H'))
         && after2.is_some_and(|c| c.is_ascii_digit());
-    let letter_after = after.is_some_and(char::is_alphabetic) && !currency_at(chars, end);
-    letter_before || code_before || code_after || letter_after
+    let letter_after = after.is_some_and(char::is_alphabetic) && !currency_like_at(chars, end);
+    glued_before(chars, start) || code_after || letter_after
 }
 
 /// "%" or a currency word right after a number (a space allowed).
@@ -291,6 +303,16 @@ fn currency_at(chars: &[char], i: usize) -> bool {
         .flat_map(|c| c.to_lowercase())
         .collect();
     CURRENCY_WORDS.contains(&word.as_str())
+}
+
+/// A currency word glued to its number, or what OCR made of it ("1800DA" for "1800DH").
+fn currency_like_at(chars: &[char], i: usize) -> bool {
+    let word: String = chars[i.min(chars.len())..]
+        .iter()
+        .take_while(|c| c.is_alphabetic())
+        .flat_map(|c| c.to_lowercase())
+        .collect();
+    currency_at(chars, i) || word.len() == 2 && word.starts_with('d')
 }
 
 /// Whether the folded word is a currency word.
@@ -322,6 +344,8 @@ mod tests {
             ("1 234 567,89", Some(dec!(1234567.89))),
             ("1  245,60", Some(dec!(1245.60))),
             ("1 245 ,60", Some(dec!(1245.60))),
+            ("2. 890", Some(dec!(2890))),
+            ("2. 89", None),
             ("1245DH", Some(dec!(1245))),
             ("MAD 980,00", Some(dec!(980.00))),
             ("1 O38,00", Some(dec!(1038.00))),
@@ -373,6 +397,9 @@ mod tests {
             [(dec!(1800), false, true)]
         );
         assert_eq!(scan("Montant: 1245,60DH"), [(dec!(1245.60), false, true)]);
+        assert_eq!(scan("Total: 1800DA"), [(dec!(1800), false, false)]);
+        assert_eq!(scan("FA A7 106,68"), [(dec!(106.68), false, false)]);
+        assert_eq!(scan("150Dhm3 12ab"), []);
     }
 
     #[test]

@@ -89,6 +89,7 @@ impl Line {
     }
 
     /// Where the words `pattern` (space separated) occur in a row: (first word, one past the last).
+    /// A word of five letters or more may carry one OCR slip ("Totai HT", "Échésnce").
     pub(crate) fn find_words(&self, pattern: &str) -> Vec<(usize, usize)> {
         let pat: Vec<&str> = pattern.split(' ').collect();
         if pat.is_empty() || self.words.len() < pat.len() {
@@ -98,16 +99,37 @@ impl Line {
             .filter(|&i| {
                 pat.iter()
                     .enumerate()
-                    .all(|(k, p)| self.words[i + k].text == *p)
+                    .all(|(k, p)| same_word(&self.words[i + k].text, p))
             })
             .map(|i| (i, i + pat.len()))
             .collect()
     }
 }
 
+/// Short label words and what OCR makes of them at low resolution ("Total HF").
+const SHORT_SLIPS: &[(&str, &[&str])] = &[
+    ("ht", &["hf", "hi", "hl", "h1", "kt", "wt"]),
+    ("ttc", &["tte", "tic", "itc", "ttg", "ttc1"]),
+    ("tva", &["iva", "tvs", "twa"]),
+];
+
+/// A word of the text read as a word of a pattern: the same, one slip away when long, or a
+/// known slip of a short label word.
+pub(crate) fn same_word(read: &str, expected: &str) -> bool {
+    read == expected
+        || expected.len() >= 5
+            && read.len().abs_diff(expected.len()) <= 1
+            && strsim::levenshtein(read, expected) <= 1
+        || SHORT_SLIPS
+            .iter()
+            .any(|(word, slips)| *word == expected && slips.contains(&read))
+}
+
 /// The lines of an invoice's text (pages are separated by form feeds).
-pub(crate) fn lines(text: &str) -> Vec<Line> {
-    text.split(['\n', '\x0c', '\r']).map(Line::new).collect()
+pub(crate) fn lines(text: &str) -> Vec<String> {
+    text.split(['\n', '\x0c'])
+        .map(|l| l.trim_end_matches('\r').to_string())
+        .collect()
 }
 
 fn words(folded: &[char]) -> Vec<Word> {
@@ -146,7 +168,28 @@ fn words(folded: &[char]) -> Vec<Word> {
         {
             text = "no".to_string();
         }
-        last_abbreviation = single_letter && text.len() == 1;
+        // "TV.A.": two capitals then a dotted letter start an abbreviation too.
+        let short_capitals = (2..=3).contains(&(i - start))
+            && folded[start..i].iter().all(|c| c.is_alphabetic())
+            && folded.get(i) == Some(&'.');
+        last_abbreviation = (single_letter && text.len() == 1) || short_capitals;
+        // "TVA7": the label and its rate glued.
+        if let Some(rate) = text.strip_prefix("tva")
+            && !rate.is_empty()
+            && rate.chars().all(|c| c.is_ascii_digit())
+        {
+            out.push(Word {
+                text: "tva".to_string(),
+                start,
+                end: start + 3,
+            });
+            out.push(Word {
+                text: rate.to_string(),
+                start: start + 3,
+                end: i,
+            });
+            continue;
+        }
         out.push(Word {
             text,
             start,
@@ -242,12 +285,19 @@ mod tests {
     fn words_join_dotted_abbreviations_and_number_signs() {
         assert_eq!(texts("Total H.T. : 12"), ["total", "ht", "12"]);
         assert_eq!(texts("T.V.A 20%"), ["tva", "20"]);
+        assert_eq!(texts("TVA7 %"), ["tva", "7"]);
+        assert_eq!(texts("TV.A. 20%"), ["tva", "20"]);
+        assert_eq!(texts("Bd. Anfa"), ["bd", "anfa"]);
         assert_eq!(
             texts("Facture N° 12 / N' 3 / Nº 4"),
             ["facture", "no", "12", "no", "3", "no", "4"]
         );
         assert_eq!(texts("a payer"), ["a", "payer"]);
         assert_eq!(texts("Lot A 12"), ["lot", "a", "12"]);
+        let line = Line::new("Totai HT 12 / Échésnce / Toto HT");
+        assert_eq!(line.find_words("total ht"), [(0, 2)]);
+        assert_eq!(line.find_words("echeance"), [(3, 4)]);
+        assert_eq!(Line::new("Total HF").find_words("total ht"), [(0, 2)]);
     }
 
     #[test]

@@ -4,7 +4,10 @@
 use std::io::Cursor;
 use std::ops::RangeInclusive;
 
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, metadata::Orientation};
+use image::{
+    DynamicImage, GrayImage, ImageDecoder, ImageFormat, ImageReader, metadata::Orientation,
+};
+use zune_core::{bytestream::ZCursor, colorspace::ColorSpace, options::DecoderOptions};
 
 use crate::ReadError;
 
@@ -12,6 +15,8 @@ const MIB: u64 = 1024 * 1024;
 
 /// A photo larger than this is refused before its pixels are allocated (decompression bombs).
 const MAX_PIXELS: u64 = 100_000_000;
+/// Nor may either side be longer than this.
+const MAX_SIDE: u32 = 30_000;
 
 /// How big a file may be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +91,14 @@ pub fn sniff(bytes: &[u8]) -> Option<Kind> {
     }
 }
 
-/// Decodes a photo, turned as its EXIF orientation says.
+/// Whether a JPEG ends with its end-of-image marker (`FF D9`), allowing for the padding some
+/// cameras and apps append after it.
+fn jpeg_complete(bytes: &[u8]) -> bool {
+    let tail = &bytes[bytes.len().saturating_sub(4096)..];
+    tail.windows(2).any(|w| w == [0xFF, 0xD9])
+}
+
+/// Decodes a photo, turned as its EXIF orientation says. JPEGs are decoded straight to grey.
 pub(crate) fn decode_image(bytes: &[u8], kind: Kind) -> Result<DynamicImage, ReadError> {
     let (format, name) = match kind {
         Kind::Jpeg => (ImageFormat::Jpeg, "JPEG"),
@@ -94,31 +106,101 @@ pub(crate) fn decode_image(bytes: &[u8], kind: Kind) -> Result<DynamicImage, Rea
         Kind::Webp => (ImageFormat::WebP, "WebP"),
         Kind::Pdf => return Err(ReadError::Unsupported),
     };
-    let damaged = |_| ReadError::Corrupt(format!("image {name} abîmée ou incomplète"));
-    let too_big = || ReadError::Corrupt("image trop grande : 100 mégapixels au plus".to_owned());
+    let damaged = || ReadError::Corrupt(format!("image {name} abîmée ou incomplète"));
+    // The JPEG decoder fills a cut-off file with grey rather than failing: a photo whose
+    // end-of-image marker is missing was not received whole.
+    if kind == Kind::Jpeg && !jpeg_complete(bytes) {
+        return Err(damaged());
+    }
+    if kind == Kind::Jpeg
+        && let Some(grey) = decode_jpeg_grey(bytes, damaged)?
+    {
+        return Ok(grey);
+    }
     let mut limits = image::Limits::default();
-    limits.max_image_width = Some(30_000);
-    limits.max_image_height = Some(30_000);
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(|e| match e {
         image::ImageError::Limits(_) => too_big(),
-        other => damaged(other),
+        _ => damaged(),
     })?;
     let (width, height) = decoder.dimensions();
-    if u64::from(width) * u64::from(height) > MAX_PIXELS {
-        return Err(too_big());
-    }
+    check_pixels(width as usize, height as usize)?;
     // An unreadable EXIF block does not make the picture unreadable.
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let mut image = DynamicImage::from_decoder(decoder).map_err(damaged)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|_| damaged())?;
     image.apply_orientation(orientation);
     Ok(image)
+}
+
+/// A JPEG in grey, turned as its EXIF orientation says (zune-jpeg, which `image` uses, asked for
+/// luma only); `None` for a colour space it cannot turn to grey (CMYK), left to `image`.
+fn decode_jpeg_grey(
+    bytes: &[u8],
+    damaged: impl Fn() -> ReadError,
+) -> Result<Option<DynamicImage>, ReadError> {
+    let options = DecoderOptions::default()
+        .set_strict_mode(false)
+        .set_max_width(usize::MAX)
+        .set_max_height(usize::MAX);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
+    decoder.decode_headers().map_err(|_| damaged())?;
+    let (width, height) = decoder.dimensions().ok_or_else(&damaged)?;
+    check_pixels(width, height)?;
+    if !matches!(
+        decoder.input_colorspace(),
+        Some(ColorSpace::YCbCr | ColorSpace::RGB | ColorSpace::Luma | ColorSpace::LumaA)
+    ) {
+        return Ok(None);
+    }
+    decoder.set_options(decoder.options().jpeg_set_out_colorspace(ColorSpace::Luma));
+    let orientation = decoder
+        .exif()
+        .and_then(|exif| Orientation::from_exif_chunk(exif))
+        .unwrap_or(Orientation::NoTransforms);
+    let pixels = decoder.decode().map_err(|_| damaged())?;
+    let grey = GrayImage::from_raw(width as u32, height as u32, pixels).ok_or_else(damaged)?;
+    let mut image = DynamicImage::ImageLuma8(grey);
+    image.apply_orientation(orientation);
+    Ok(Some(image))
+}
+
+/// A picture of more than [`MAX_PIXELS`] is refused before its pixels are allocated; an empty
+/// one is damaged.
+fn check_pixels(width: usize, height: usize) -> Result<(), ReadError> {
+    if width == 0 || height == 0 {
+        Err(ReadError::Corrupt("image vide".to_owned()))
+    } else if width.max(height) > MAX_SIDE as usize || (width as u64) * (height as u64) > MAX_PIXELS
+    {
+        Err(too_big())
+    } else {
+        Ok(())
+    }
+}
+
+fn too_big() -> ReadError {
+    ReadError::Corrupt("image trop grande : 100 mégapixels au plus".to_owned())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_jpeg_cut_short_is_damaged() {
+        let mut jpeg = Vec::new();
+        DynamicImage::new_luma8(64, 64)
+            .write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg)
+            .unwrap_or_default();
+        assert!(decode_image(&jpeg, Kind::Jpeg).is_ok());
+        let cut = [&jpeg[..jpeg.len() / 2], b"\0\0\0"].concat();
+        assert!(matches!(
+            decode_image(&cut, Kind::Jpeg),
+            Err(ReadError::Corrupt(m)) if m.contains("abîmée ou incomplète")
+        ));
+    }
 
     #[test]
     fn kinds_are_told_by_magic_bytes() {

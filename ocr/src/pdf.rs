@@ -12,10 +12,8 @@ use tempfile::TempDir;
 use crate::process::{self, Finished};
 use crate::{ReadError, pnm};
 
-/// Scanned pages are rasterised at this resolution…
-const SCAN_DPI: f32 = 200.0;
-/// … unless their long side would exceed this many pixels (an oversized page box).
-const MAX_SIDE_PX: f32 = 4000.0;
+/// Resolutions a page may be rasterised at, whatever its size.
+const DPI: std::ops::RangeInclusive<f32> = 36.0..=400.0;
 /// A page whose text layer has fewer visible characters than this is read as an image.
 const MIN_TEXT_CHARS: usize = 40;
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -92,16 +90,15 @@ impl Pdf {
         Ok(pages)
     }
 
-    /// Page `number` (from 1) in grey at 200 dpi, or less for an oversized page.
-    pub(crate) fn rasterise(&self, number: u32) -> Result<GrayImage, ReadError> {
-        let long_side = self
+    /// Page `number` (from 1) in grey, its long side about `long_side` pixels (A4 at 200 dpi
+    /// is 2339), at 36 to 400 dpi.
+    pub(crate) fn rasterise(&self, number: u32, long_side: u32) -> Result<GrayImage, ReadError> {
+        let points = self
             .long_sides
             .get(number.saturating_sub(1) as usize)
             .copied()
             .unwrap_or(842.0);
-        let dpi = SCAN_DPI
-            .min(MAX_SIDE_PX * 72.0 / long_side.max(1.0))
-            .max(1.0);
+        let dpi = (long_side as f32 * 72.0 / points.max(1.0)).clamp(*DPI.start(), *DPI.end());
         let page = number.to_string();
         let done = poppler(
             "pdftoppm",

@@ -8,24 +8,33 @@ use image::DynamicImage;
 
 use crate::input::{Kind, Limits, decode_image, sniff};
 use crate::pdf::Pdf;
-use crate::prepare::{binarise, normalise, straighten};
+use crate::prepare::{PAGE_SIDE, prepare_page};
 use crate::{OcrEngine, ReadError, decode_qr};
 
 /// What [`Reading::engine`] says when no page needed OCR.
 pub const TEXT_LAYER: &str = "texte du PDF";
+/// A page with a text layer is rasterised this big (A4 at 150 dpi) only to look for QR codes:
+/// a 2 cm code then has more than 3 pixels a module.
+const QR_SIDE: u32 = 1754;
 
-/// Reads photos and PDFs with one OCR engine, within limits.
+/// Reads photos and PDFs with one OCR engine, within limits. One reader serves every request
+/// (it is `Send + Sync`; each [`Reader::read`] works on its own data).
 pub struct Reader {
     engine: Box<dyn OcrEngine>,
     limits: Limits,
 }
+
+const _: () = {
+    const fn shared<T: Send + Sync>() {}
+    shared::<Reader>();
+};
 
 /// The text of a file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reading {
     pub kind: Kind,
     pub pages: Vec<PageText>,
-    /// The contents of the QR codes found on the pages read as images.
+    /// The contents of the QR codes found on the pages (each once).
     pub qr: Vec<String>,
     /// [`TEXT_LAYER`] when every page came from the PDF's text, else the OCR engine's name.
     pub engine: String,
@@ -53,7 +62,7 @@ pub enum TextOrigin {
 }
 
 /// Time spent, over all pages. QR codes are decoded while the engine reads, on another thread:
-/// `qr` and `ocr` overlap.
+/// `qr` and `ocr` overlap. `qr` includes rasterising a text-layer page to look for codes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Timings {
     /// Decoding the photo, or reading the PDF (page count, text layer, rasterising).
@@ -134,15 +143,23 @@ impl Reader {
             .into_iter()
             .zip(1..)
             .map(|(layer, number)| match layer {
-                Some(text) => Ok(PageText {
-                    number,
-                    text: text.trim_end().to_owned(),
-                    origin: TextOrigin::TextLayer,
-                    confidence: None,
-                }),
+                Some(text) => {
+                    let started = Instant::now();
+                    // The text is read: a page that cannot be rasterised just has no QR code.
+                    if let Ok(image) = pdf.rasterise(number, QR_SIDE) {
+                        add_codes(qr, decode_qr(&image));
+                    }
+                    timings.qr += started.elapsed();
+                    Ok(PageText {
+                        number,
+                        text: text.trim_end().to_owned(),
+                        origin: TextOrigin::TextLayer,
+                        confidence: None,
+                    })
+                }
                 None => {
                     let started = Instant::now();
-                    let image = pdf.rasterise(number)?;
+                    let image = pdf.rasterise(number, PAGE_SIDE)?;
                     timings.decode += started.elapsed();
                     self.read_image(number, DynamicImage::ImageLuma8(image), timings, qr)
                 }
@@ -159,8 +176,7 @@ impl Reader {
         qr: &mut Vec<String>,
     ) -> Result<PageText, ReadError> {
         let started = Instant::now();
-        let grey = straighten(normalise(image));
-        let page = binarise(&grey);
+        let (grey, page) = prepare_page(image);
         timings.prepare += started.elapsed();
         let (recognised, codes) = thread::scope(|scope| {
             let codes = scope.spawn(|| {
@@ -175,11 +191,7 @@ impl Reader {
         });
         let (codes, qr_time) = codes;
         timings.qr += qr_time;
-        for code in codes {
-            if !qr.contains(&code) {
-                qr.push(code);
-            }
-        }
+        add_codes(qr, codes);
         let recognised = recognised?;
         Ok(PageText {
             number,
@@ -187,5 +199,14 @@ impl Reader {
             origin: TextOrigin::Ocr,
             confidence: recognised.confidence,
         })
+    }
+}
+
+/// The codes not yet found, in order.
+fn add_codes(found: &mut Vec<String>, codes: Vec<String>) {
+    for code in codes {
+        if !found.contains(&code) {
+            found.push(code);
+        }
     }
 }

@@ -199,7 +199,8 @@ fn a_webp_photo_is_read() {
     assert_eq!(reading.kind, Kind::Webp);
     assert_eq!(reading.engine, "enregistreur");
     assert_eq!(reading.pages[0].confidence, Some(0.5));
-    assert_eq!(seen.lock().unwrap()[0].dimensions(), (120, 80));
+    // A small picture is enlarged (twice at most).
+    assert_eq!(seen.lock().unwrap()[0].dimensions(), (240, 160));
 }
 
 #[test]
@@ -225,11 +226,11 @@ fn the_pages_of_a_pdf_are_read_each_its_own_way() {
     assert_eq!(origins, [(1, TextOrigin::TextLayer), (2, TextOrigin::Ocr)]);
     assert_eq!(reading.engine, "enregistreur");
     assert_eq!(reading.text().split('\u{c}').nth(1), Some("FACTURE"));
-    // Page 2 rasterised at 200 dpi: A4 is 1654 × 2339 pixels.
+    // Page 2 rasterised with its long side at 2400 pixels (A4 at 205 dpi).
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 1);
     assert!(
-        seen[0].width().abs_diff(1654) <= 2 && seen[0].height().abs_diff(2339) <= 2,
+        seen[0].width().abs_diff(1697) <= 2 && seen[0].height().abs_diff(2400) <= 2,
         "{:?}",
         seen[0].dimensions()
     );
@@ -238,29 +239,10 @@ fn the_pages_of_a_pdf_are_read_each_its_own_way() {
 #[test]
 fn qr_codes_are_decoded() {
     let content = "ICE:001524563000071;FAC:F-2025-0142;TTC:1245.60;DATE:2025-01-15";
-    let code = qrcode::QrCode::new(content.as_bytes()).unwrap();
-    let modules = code.width() as u32;
-    let colors = code.to_colors();
-    let scale = 6;
-    let draw = |offset_x: u32, offset_y: u32, canvas: &mut GrayImage| {
-        for (i, color) in colors.iter().enumerate() {
-            if *color == qrcode::Color::Dark {
-                let (mx, my) = (i as u32 % modules, i as u32 / modules);
-                for dy in 0..scale {
-                    for dx in 0..scale {
-                        canvas.put_pixel(
-                            offset_x + mx * scale + dx,
-                            offset_y + my * scale + dy,
-                            Luma([0]),
-                        );
-                    }
-                }
-            }
-        }
-    };
-    let mut alone =
-        GrayImage::from_pixel((modules + 8) * scale, (modules + 8) * scale, Luma([255]));
-    draw(4 * scale, 4 * scale, &mut alone);
+    let (modules, _) = fixtures::qr_modules(content);
+    let side = (modules + 8) * 6;
+    let mut alone = GrayImage::from_pixel(side, side, Luma([255]));
+    fixtures::draw_qr(&mut alone, content, 24, 24, 6);
     assert_eq!(wakil_ocr::decode_qr(&alone), [content]);
     assert!(wakil_ocr::decode_qr(&GrayImage::from_pixel(300, 300, Luma([255]))).is_empty());
 
@@ -272,12 +254,24 @@ fn qr_codes_are_decoded() {
         }]),
         200,
     );
-    draw(1100, 1700, &mut page);
+    fixtures::draw_qr(&mut page, content, 1100, 1700, 6);
     let (reader, _) = recording_reader(Limits::default());
     let reading = reader
         .read(&fixtures::png(&fixtures::photographed(&page, 2.0)))
         .unwrap();
     assert_eq!(reading.qr, [content]);
+
+    // Drawn on a page with a text layer: the page is rasterised only to look for it.
+    let pdf = fixtures::pdf(&[Page::TextWithQr {
+        lines: INVOICE,
+        size: 11,
+        qr: content,
+    }]);
+    let (reader, seen) = recording_reader(Limits::default());
+    let reading = reader.read(&pdf).unwrap();
+    assert_eq!(reading.engine, TEXT_LAYER);
+    assert_eq!(reading.qr, [content]);
+    assert!(seen.lock().unwrap().is_empty());
 }
 
 #[test]
@@ -327,6 +321,16 @@ fn files_that_cannot_be_read_are_refused_with_a_french_reason() {
     assert!(
         matches!(corrupt_png, ReadError::Corrupt(_)),
         "{corrupt_png:?}"
+    );
+
+    let locked = err(&fixtures::locked_pdf(&[Page::Text {
+        lines: INVOICE,
+        size: 11,
+    }]));
+    assert!(matches!(locked, ReadError::Corrupt(_)), "{locked:?}");
+    assert_eq!(
+        locked.to_string(),
+        "Fichier illisible (PDF protégé par un mot de passe ; enregistrez-le sans protection) : renvoyez-le ou prenez une nouvelle photo."
     );
 
     let corrupt_pdf = err(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> garbage\n%%EOF");
@@ -381,4 +385,64 @@ fn a_page_without_any_text_is_empty() {
     let err = reading.unwrap_err();
     assert!(matches!(err, ReadError::Empty), "{err:?}");
     assert!(err.to_string().starts_with("Aucun texte lisible"));
+}
+
+#[test]
+fn decompression_bombs_are_refused_before_decoding() {
+    let (reader, seen) = recording_reader(Limits::default());
+    let refused = |bytes: &[u8]| {
+        let e = reader.read(bytes).unwrap_err();
+        assert!(matches!(e, ReadError::Corrupt(_)), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "Fichier illisible (image trop grande : 100 mégapixels au plus) : renvoyez-le ou prenez une nouvelle photo."
+        );
+    };
+    // A small JPEG whose frame header claims 60 000 × 60 000 pixels.
+    let mut jpeg = fixtures::jpeg(
+        &DynamicImage::ImageLuma8(GrayImage::from_pixel(16, 16, Luma([9]))),
+        80,
+    );
+    let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+    jpeg[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
+    refused(&jpeg);
+    // A PNG whose header claims 20 000 × 20 000 pixels.
+    let mut png = fixtures::png(&GrayImage::from_pixel(16, 16, Luma([9])));
+    png[16..24].copy_from_slice(&[0, 0, 0x4E, 0x20, 0, 0, 0x4E, 0x20]);
+    let crc = fixtures::crc32(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.to_be_bytes());
+    refused(&png);
+    assert!(seen.lock().unwrap().is_empty());
+}
+
+#[test]
+fn damaged_files_are_refused_without_a_panic() {
+    let (reader, _) = recording_reader(Limits::default());
+    let page = GrayImage::from_fn(90, 60, |x, y| Luma([((x * 3 + y * 5) % 256) as u8]));
+    let mut webp = Vec::new();
+    image::codecs::webp::WebPEncoder::new_lossless(&mut webp)
+        .encode(page.as_raw(), 90, 60, image::ExtendedColorType::L8)
+        .unwrap();
+    let jpeg = fixtures::jpeg(&DynamicImage::ImageLuma8(page.clone()), 75);
+    let png = fixtures::png(&page);
+    let pdf = fixtures::pdf(&[Page::Text {
+        lines: INVOICE,
+        size: 11,
+    }]);
+    for file in [&jpeg, &png, &webp, &pdf] {
+        for cut in (4..file.len()).step_by(37) {
+            let mut damaged = file[..cut].to_vec();
+            // Truncated, then with its tail scrambled.
+            for flipped in [false, true] {
+                if flipped {
+                    damaged.extend(file[cut..].iter().map(|b| b ^ 0x5A));
+                }
+                match reader.read(&damaged) {
+                    Ok(_)
+                    | Err(ReadError::Corrupt(_) | ReadError::Unsupported | ReadError::Empty) => {}
+                    Err(other) => panic!("{cut} bytes: {other:?}"),
+                }
+            }
+        }
+    }
 }

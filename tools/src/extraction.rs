@@ -10,9 +10,7 @@
 
 use crate::format::{date, mad, pourcentage};
 use crate::scope;
-use crate::{
-    Align, FollowUp, Planned, Render, Table, Tool, ToolContext, ToolError, WriteTool,
-};
+use crate::{Align, FollowUp, Planned, Render, Table, Tool, ToolContext, ToolError, WriteTool};
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 use schemars::JsonSchema;
@@ -23,7 +21,7 @@ use uuid::Uuid;
 use wakil_invoice::{Confidence, DOUBTFUL_BELOW, Directory, Extraction, Origin};
 use wakil_ocr::ReadError;
 use wakil_schema::store::{
-    Doublon, FactureDetail, LectureFacture, Tenant, Validation, ValeursFacture,
+    Doublon, FactureDetail, LectureFacture, Tenant, ValeursFacture, Validation,
 };
 use wakil_schema::{Caller, Categorie, Role, StatutFacture};
 
@@ -100,10 +98,18 @@ impl Fiche {
             ("date_echeance", "Échéance", v.date_echeance.map(date)),
             ("periode", "Période", periode),
             ("montant_ht", "Montant HT", v.montant_ht.map(mad)),
-            ("taux_tva", "Taux de TVA", v.taux_tva.map(|t| pourcentage(t.normalize()))),
+            (
+                "taux_tva",
+                "Taux de TVA",
+                v.taux_tva.map(|t| pourcentage(t.normalize())),
+            ),
             ("montant_tva", "TVA", v.montant_tva.map(mad)),
             ("montant_ttc", "Montant TTC", v.montant_ttc.map(mad)),
-            ("categorie", "Catégorie", v.categorie.map(|c| c.label().to_string())),
+            (
+                "categorie",
+                "Catégorie",
+                v.categorie.map(|c| c.label().to_string()),
+            ),
             ("residence", "Résidence", self.residence.clone()),
         ]
     }
@@ -167,7 +173,11 @@ impl Fiche {
                 (Some(_), Some(p)) => format!("{p} %"),
                 (Some(_), None) => String::new(),
             };
-            table.row(vec![c.champ, c.valeur.unwrap_or_else(|| "—".into()), confiance]);
+            table.row(vec![
+                c.champ,
+                c.valeur.unwrap_or_else(|| "—".into()),
+                confiance,
+            ]);
         }
         table
     }
@@ -382,7 +392,6 @@ impl Tool for ExtractInvoice {
         args: ExtractArgs,
     ) -> Result<ExtractOutput, ToolError> {
         let started = Instant::now();
-        ctx.step("Reçu : vérification du fichier…");
         let mut t = ctx.store.tenant(caller.syndic_id).await?;
         let fichier = t
             .fichier(args.fichier)
@@ -452,10 +461,16 @@ impl Tool for ExtractInvoice {
         let nom = |id: Option<i64>, list: &[(i64, String)]| {
             id.and_then(|id| list.iter().find(|(i, _)| *i == id).map(|(_, n)| n.clone()))
         };
-        let fournisseurs: Vec<(i64, String)> =
-            dir.suppliers.iter().map(|s| (s.id, s.nom.clone())).collect();
-        let residences: Vec<(i64, String)> =
-            dir.residences.iter().map(|r| (r.id, r.nom.clone())).collect();
+        let fournisseurs: Vec<(i64, String)> = dir
+            .suppliers
+            .iter()
+            .map(|s| (s.id, s.nom.clone()))
+            .collect();
+        let residences: Vec<(i64, String)> = dir
+            .residences
+            .iter()
+            .map(|r| (r.id, r.nom.clone()))
+            .collect();
         let fiche = Fiche {
             fournisseur: nom(valeurs.fournisseur_id, &fournisseurs).or_else(|| {
                 x.values
@@ -535,11 +550,7 @@ impl Render for ExtractOutput {
             ),
             Issue::Brouillon => {
                 let id = self.facture_id.unwrap_or_default();
-                let douteux = self
-                    .fiche
-                    .as_ref()
-                    .map(Fiche::douteux)
-                    .unwrap_or_default();
+                let douteux = self.fiche.as_ref().map(Fiche::douteux).unwrap_or_default();
                 let mut s = format!("{lu} : brouillon de facture n° {id} enregistré.");
                 if !douteux.is_empty() {
                     s.push_str(&format!(" À vérifier : {}.", douteux.join(", ")));
@@ -693,7 +704,12 @@ fn ajuster_montants(v: &mut ValeursFacture, donnes: &[&str]) -> Vec<&'static str
     }
     let given = |k: &str| donnes.contains(&k);
     let rate = v.taux_tva.map(|t| t / Decimal::from(100));
-    match (given("montant_ttc"), given("montant_ht"), given("montant_tva"), rate) {
+    match (
+        given("montant_ttc"),
+        given("montant_ht"),
+        given("montant_tva"),
+        rate,
+    ) {
         (true, false, false, Some(r)) => {
             let new_ht = arrondi(ttc / (Decimal::ONE + r));
             v.montant_ht = Some(new_ht);
@@ -790,7 +806,12 @@ impl Tool for CorrigerFacture {
             fiche.residence = Some(r.nom);
             donnes.push("residence");
         }
-        if let Some(n) = args.numero.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        if let Some(n) = args
+            .numero
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
             v.numero = Some(n.to_string());
             donnes.push("numero");
         }
@@ -1039,7 +1060,7 @@ impl WriteTool for ValiderFacture {
         let fournisseur = fiche.fournisseur.clone().unwrap_or_default();
         let residence = fiche.residence.clone().unwrap_or_default();
         let summary = format!(
-            "Valider la facture {}de {}{} : {} TTC pour la résidence {}{} ?",
+            "Valider la facture {}de {}{} : {} TTC pour {}{} ?",
             v.numero
                 .as_deref()
                 .map(|n| format!("n° {n} "))
@@ -1108,7 +1129,7 @@ impl WriteTool for ValiderFacture {
 impl Render for ValidationOutput {
     fn summary(&self) -> String {
         format!(
-            "Facture {}de {} {} : {} TTC à payer (résidence {}).",
+            "Facture {}de {} {} : {} TTC à payer ({}).",
             self.numero
                 .as_deref()
                 .map(|n| format!("n° {n} "))

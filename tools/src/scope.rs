@@ -2,8 +2,8 @@
 //! accounts a caller may see, and the resolution of what they typed within that scope.
 
 use crate::ToolError;
-use wakil_schema::fold::closest;
 use wakil_schema::Caller;
+use wakil_schema::fold::closest;
 use wakil_schema::store::{CoproprietaireRef, Lookup, LotRef, ResidenceRef, Tenant};
 
 pub(crate) const STAFF_ONLY: &str = "Cette information est réservée à l'équipe du syndic. Vous pouvez consulter votre propre compte (« mon solde »).";

@@ -131,9 +131,17 @@ async fn a_corrected_ttc_changes_the_draft_only_and_recomputes_ht_and_tva() {
             Some(dec!(1245.60))
         )
     );
-    assert!(out.summary.contains("Recalculé : montant ht, tva"), "{}", out.summary);
+    assert!(
+        out.summary.contains("Recalculé : montant ht, tva"),
+        "{}",
+        out.summary
+    );
     // The corrected field is no longer doubtful; the table says it was corrected.
-    let ttc = &out.tables[0].rows.iter().find(|r| r[0] == "Montant TTC").unwrap()[2];
+    let ttc = &out.tables[0]
+        .rows
+        .iter()
+        .find(|r| r[0] == "Montant TTC")
+        .unwrap()[2];
     assert_eq!(ttc, "corrigé");
     // Complete and consistent: its validation is proposed next.
     assert_eq!(out.follow_up.unwrap().args, json!({ "facture": id }));
@@ -141,9 +149,15 @@ async fn a_corrected_ttc_changes_the_draft_only_and_recomputes_ht_and_tva() {
     // Unreadable values are refused in French, and nothing changes.
     for (args, says) in [
         (json!({ "montant_ttc": "douze" }), "Montant TTC illisible"),
-        (json!({ "date_facture": "32/13/2026" }), "Date de facture illisible"),
+        (
+            json!({ "date_facture": "32/13/2026" }),
+            "Date de facture illisible",
+        ),
         (json!({ "taux_tva": "19" }), "7, 10, 14 et 20"),
-        (json!({ "fournisseur": "Zzyzx Qwerty" }), "Aucun fournisseur"),
+        (
+            json!({ "fournisseur": "Zzyzx Qwerty" }),
+            "Aucun fournisseur",
+        ),
         (json!({}), "Indiquez le champ à corriger"),
     ] {
         let e = wakil_tools::find("corriger_facture")
@@ -155,11 +169,12 @@ async fn a_corrected_ttc_changes_the_draft_only_and_recomputes_ht_and_tva() {
     }
     assert_eq!(row(&d, id).await.3, Some(dec!(1245.60)));
     // Another syndic's staff cannot see it.
-    let other: i64 = sqlx::query_scalar("SELECT id FROM syndics WHERE id <> $1 ORDER BY id LIMIT 1")
-        .bind(d.atlas)
-        .fetch_one(&d.db.admin)
-        .await
-        .unwrap();
+    let other: i64 =
+        sqlx::query_scalar("SELECT id FROM syndics WHERE id <> $1 ORDER BY id LIMIT 1")
+            .bind(d.atlas)
+            .fetch_one(&d.db.admin)
+            .await
+            .unwrap();
     let stranger = d.caller(other, Role::Gestionnaire).await;
     let e = wakil_tools::find("corriger_facture")
         .unwrap()
@@ -181,7 +196,11 @@ async fn validation_waits_for_its_confirmation_and_counts_once() {
         .unwrap();
     assert!(p.summary.contains(&fournisseur), "{}", p.summary);
     assert!(p.summary.contains(&residence), "{}", p.summary);
-    assert!(p.summary.contains("1 200,00"), "{}", p.summary);
+    assert!(
+        p.summary.contains(&wakil_tools::format::mad(dec!(1200))),
+        "{}",
+        p.summary
+    );
     assert_eq!(row(&d, id).await.0, "brouillon", "a plan writes nothing");
 
     // The same confirmation twice at once: one validation.
@@ -202,10 +221,15 @@ async fn validation_waits_for_its_confirmation_and_counts_once() {
             .fetch_one(&d.db.admin)
             .await
             .unwrap();
-    assert_eq!((statut.as_str(), valide_par), ("validee", Some(staff.user_id)));
+    assert_eq!(
+        (statut.as_str(), valide_par),
+        ("validee", Some(staff.user_id))
+    );
 
     // Another confirmation of an older plan: refused, nothing changes.
-    let e = execute(&d.ctx, &staff, &p, Uuid::new_v4()).await.unwrap_err();
+    let e = execute(&d.ctx, &staff, &p, Uuid::new_v4())
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("déjà validée"), "{e}");
     // A validated invoice is no longer a draft to correct.
     let e = wakil_tools::find("corriger_facture")
@@ -231,18 +255,31 @@ async fn validation_is_refused_when_incomplete_inconsistent_or_duplicated() {
         },
     )
     .await;
-    let e = plan(&d.ctx, &staff, "valider_facture", json!({ "facture": incomplete }))
-        .await
-        .unwrap_err();
+    let e = plan(
+        &d.ctx,
+        &staff,
+        "valider_facture",
+        json!({ "facture": incomplete }),
+    )
+    .await
+    .unwrap_err();
     let m = e.to_string();
-    assert!(m.contains("incomplet") && m.contains("« la résidence est … »"), "{m}");
+    assert!(
+        m.contains("incomplet") && m.contains("« la résidence est … »"),
+        "{m}"
+    );
 
     let mut wrong = complete(f, r, "ASC-2026-0044");
     wrong.montant_ttc = Some(dec!(1250.00));
     let wrong = draft(&d, &staff, &wrong).await;
-    let e = plan(&d.ctx, &staff, "valider_facture", json!({ "facture": wrong }))
-        .await
-        .unwrap_err();
+    let e = plan(
+        &d.ctx,
+        &staff,
+        "valider_facture",
+        json!({ "facture": wrong }),
+    )
+    .await
+    .unwrap_err();
     assert!(e.to_string().contains("ne concordent pas"), "{e}");
 
     // A TTC alone (a handyman's bill without TVA) is validated as HT = TTC, TVA 0.
@@ -250,21 +287,36 @@ async fn validation_is_refused_when_incomplete_inconsistent_or_duplicated() {
     (sans_tva.montant_ht, sans_tva.montant_tva, sans_tva.taux_tva) = (None, None, None);
     sans_tva.montant_ttc = Some(dec!(1800));
     let sans_tva = draft(&d, &staff, &sans_tva).await;
-    let p = plan(&d.ctx, &staff, "valider_facture", json!({ "facture": sans_tva }))
-        .await
-        .unwrap();
+    let p = plan(
+        &d.ctx,
+        &staff,
+        "valider_facture",
+        json!({ "facture": sans_tva }),
+    )
+    .await
+    .unwrap();
     assert!(p.summary.contains("sans TVA"), "{}", p.summary);
     execute(&d.ctx, &staff, &p, Uuid::new_v4()).await.unwrap();
     assert_eq!(
         row(&d, sans_tva).await,
-        ("validee".into(), Some(dec!(1800)), Some(dec!(0)), Some(dec!(1800)))
+        (
+            "validee".into(),
+            Some(dec!(1800)),
+            Some(dec!(0)),
+            Some(dec!(1800))
+        )
     );
 
     // The same supplier and number as a recorded invoice ("b 17" is "B-17").
     let double = draft(&d, &staff, &complete(f, r, "b 17")).await;
-    let e = plan(&d.ctx, &staff, "valider_facture", json!({ "facture": double }))
-        .await
-        .unwrap_err();
+    let e = plan(
+        &d.ctx,
+        &staff,
+        "valider_facture",
+        json!({ "facture": double }),
+    )
+    .await
+    .unwrap_err();
     assert!(e.to_string().contains("semble déjà enregistré"), "{e}");
     assert_eq!(row(&d, double).await.0, "brouillon");
 

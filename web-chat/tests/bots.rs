@@ -7,11 +7,12 @@
 mod common;
 mod fakes;
 
-use common::{STAFF, TestApp, spawn_app_configured};
+use common::{STAFF, TestApp, demo_invoice, spawn_app_configured};
 use fakes::graph::{self as graph, FakeGraph};
 use fakes::telegram::FakeTelegram;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
+use wakil_evals::invoices::{Layout, photo};
 use wakil_schema::Caller;
 use wakil_tools::envoi::{EnvoiConfig, TelegramConfig, WhatsAppConfig};
 use wakil_tools::format;
@@ -317,12 +318,24 @@ async fn files_from_staff_and_co_owners_and_documents_back() {
     let files = || count(&app, "SELECT count(*) FROM fichiers");
     let before = files().await;
 
-    // An invoice photo: kept, and a clear message while extraction is not available.
-    let jpeg = [&[0xFF, 0xD8, 0xFF, 0xE0][..], &[0u8; 2048]].concat();
-    tg.push_photo(user, jpeg, Some("facture Lydec"));
-    let said = new_texts(texts, 0, |t| t.contains("Fichier reçu")).await;
-    assert!(said.contains("pas encore disponible"), "{said}");
+    // An invoice photo: kept, read into a draft, its validation asked with buttons.
+    let invoice = demo_invoice(&app, Layout::Nettoyage, 3).await;
+    tg.push_photo(
+        user,
+        photo(&invoice.pdf, 3).unwrap(),
+        Some("facture nettoyage"),
+    );
+    let said = new_texts(texts, 0, |t| t.contains("Valider la facture")).await;
+    assert!(said.contains("brouillon de facture n°"), "{said}");
     assert_eq!(files().await, before + 1);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM factures WHERE statut = 'brouillon' AND fichier_id IS NOT NULL"
+        )
+        .await,
+        1
+    );
 
     // Above 20 MB: refused before any download, nothing stored.
     let n = texts().len();
@@ -598,7 +611,8 @@ async fn whatsapp_staff_confirm_with_a_reply_button_once_and_send_a_document() {
 
     // An invoice sent as a document is fetched from the Graph API and kept.
     let files = count(&app, "SELECT count(*) FROM fichiers").await;
-    let media = wa.add_media(b"%PDF-1.4 facture".to_vec(), "application/pdf");
+    let invoice = demo_invoice(&app, Layout::Jardinage, 5).await;
+    let media = wa.add_media(invoice.pdf, "application/pdf");
     let doc = graph::webhook_document(
         PHONE_ID,
         number,
@@ -609,7 +623,10 @@ async fn whatsapp_staff_confirm_with_a_reply_button_once_and_send_a_document() {
     );
     assert_eq!(notify(&app, &doc, Some(APP_SECRET)).await, 200);
     let n = texts().len();
-    new_texts(texts, n.saturating_sub(1), |t| t.contains("Fichier reçu")).await;
+    new_texts(texts, n.saturating_sub(1), |t| {
+        t.contains("brouillon de facture n°")
+    })
+    .await;
     assert_eq!(
         count(&app, "SELECT count(*) FROM fichiers").await,
         files + 1

@@ -27,7 +27,10 @@ const CHAMPS: &[(&str, &[&str])] = &[
             "montant",
         ],
     ),
-    ("montant_ht", &["montant ht", "total ht", "ht", "hors taxes"]),
+    (
+        "montant_ht",
+        &["montant ht", "total ht", "ht", "hors taxes"],
+    ),
     (
         "montant_tva",
         &["montant de la tva", "montant de tva", "montant tva", "tva"],
@@ -58,8 +61,19 @@ const CHAMPS: &[(&str, &[&str])] = &[
 
 /// Words a correction may start with ("non, le TTC est…", "corrige : la date est…").
 const PREAMBULE: &[&str] = &[
-    "non", "corrige", "corriger", "corrigez", "correction", "plutot", "en", "fait", "le", "la",
-    "les", "l", "et",
+    "non",
+    "corrige",
+    "corriger",
+    "corrigez",
+    "correction",
+    "plutot",
+    "en",
+    "fait",
+    "le",
+    "la",
+    "les",
+    "l",
+    "et",
 ];
 
 /// What separates the field from its value.
@@ -76,17 +90,23 @@ fn mots(text: &str) -> Vec<Mot> {
     let mut out = Vec::new();
     let mut start = None;
     let is_sep = |c: char| c.is_whitespace() || matches!(c, '\'' | '’');
-    let mut push = |a: usize, b: usize, out: &mut Vec<Mot>| {
+    let push = |a: usize, b: usize, out: &mut Vec<Mot>| {
         let word = &text[a..b];
         for (i, part) in word.split_inclusive([':', '=']).enumerate() {
-            let offset = a + word.split_inclusive([':', '=']).take(i).map(str::len).sum::<usize>();
+            let offset = a + word
+                .split_inclusive([':', '='])
+                .take(i)
+                .map(str::len)
+                .sum::<usize>();
             let (head, tail) = match part.strip_suffix([':', '=']) {
                 Some(h) => (h, Some(part.len() - 1)),
                 None => (part, None),
             };
             if !head.is_empty() {
                 out.push(Mot {
-                    plie: fold(head).trim_end_matches([',', '.', '?', '!']).to_string(),
+                    plie: fold(head)
+                        .trim_end_matches([',', '.', '?', '!'])
+                        .to_string(),
                     debut: offset,
                     fin: offset + head.len(),
                 });
@@ -218,7 +238,7 @@ pub(crate) fn recognise(text: &str) -> Option<Route> {
             next
         };
     }
-    (!args.is_empty()).then(|| Route::Call {
+    (!args.is_empty()).then_some(Route::Call {
         tool: "corriger_facture",
         args: Value::Object(args),
     })
@@ -234,7 +254,11 @@ fn validation(ms: &[Mot]) -> Option<Route> {
         return None;
     }
     let mut i = 1;
-    while i < ms.len() && matches!(ms[i].plie.as_str(), "la" | "le" | "ce" | "cette" | "de" | "du")
+    while i < ms.len()
+        && matches!(
+            ms[i].plie.as_str(),
+            "la" | "le" | "ce" | "cette" | "de" | "du"
+        )
     {
         i += 1;
     }
@@ -294,13 +318,22 @@ mod tests {
                 json!({ "date_echeance": "14/02/2025" }),
             ),
             ("le taux de TVA est 14 %", json!({ "taux_tva": "14 %" })),
-            ("le numéro est FA-2025/0012", json!({ "numero": "FA-2025/0012" })),
+            (
+                "le numéro est FA-2025/0012",
+                json!({ "numero": "FA-2025/0012" }),
+            ),
             (
                 "la résidence est Les Orangers",
                 json!({ "residence": "Les Orangers" }),
             ),
-            ("le fournisseur est Lydec.", json!({ "fournisseur": "Lydec" })),
-            ("la catégorie est électricité", json!({ "categorie": "electricite" })),
+            (
+                "le fournisseur est Lydec.",
+                json!({ "fournisseur": "Lydec" }),
+            ),
+            (
+                "la catégorie est électricité",
+                json!({ "categorie": "electricite" }),
+            ),
             (
                 "le TTC est 1 245,60 et la date est le 15/01/2025",
                 json!({ "montant_ttc": "1 245,60", "date_facture": "15/01/2025" }),

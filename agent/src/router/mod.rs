@@ -1037,8 +1037,10 @@ fn build(
         put("residence", Value::String(r.clone()));
     }
     match intent {
-        // Recognised apart (`invitation`), never built here.
-        Intent::Invitation => return Err(Unsure),
+        // Recognised apart (`invitation`, `facture`), never built here.
+        Intent::Invitation | Intent::CorrectionFacture | Intent::ValidationFacture => {
+            return Err(Unsure);
+        }
         Intent::Impayes => {
             ensure(e.numbers.is_empty() && !a.other_dates() && e.modes.is_empty())?;
             ensure(e.references.is_empty() && f.categories.is_empty())?;

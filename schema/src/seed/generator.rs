@@ -618,7 +618,11 @@ impl Generator {
                     syndic_id: sy.id,
                     residence_id: rid,
                     fournisseur_id: d.id,
-                    reference: format!("{}-{:08}", d.prefixe, (rid * 104_729 + 7_919) % 100_000_000),
+                    reference: format!(
+                        "{}-{:08}",
+                        d.prefixe,
+                        (rid * 104_729 + 7_919) % 100_000_000
+                    ),
                 });
         }
 

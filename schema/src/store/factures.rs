@@ -241,16 +241,41 @@ fn numero_cle(column: &str) -> String {
     NUMERO_CLE.replace("{}", column)
 }
 
+/// The columns of [`ValeursFacture`] as `$2`…`$13`, in [`bind_valeurs`]'s order.
+const VALEURS_SET: &str = "residence_id = $2, fournisseur_id = $3, numero = $4, date_facture = $5,
+    date_echeance = $6, periode_debut = $7, periode_fin = $8, categorie = $9, montant_ht = $10,
+    taux_tva = $11, montant_tva = $12, montant_ttc = $13";
+
+/// Binds `first` as `$1`, then the values as `$2`…`$13`.
+fn bind_valeurs<'q>(
+    q: sqlx::query::Query<'q, sqlx::Postgres, PgArguments>,
+    first: i64,
+    v: &'q ValeursFacture,
+) -> sqlx::query::Query<'q, sqlx::Postgres, PgArguments> {
+    q.bind(first)
+        .bind(v.residence_id)
+        .bind(v.fournisseur_id)
+        .bind(v.numero.as_deref())
+        .bind(v.date_facture)
+        .bind(v.date_echeance)
+        .bind(v.periode_debut)
+        .bind(v.periode_fin)
+        .bind(v.categorie)
+        .bind(v.montant_ht)
+        .bind(v.taux_tva)
+        .bind(v.montant_tva)
+        .bind(v.montant_ttc)
+}
+
 impl Tenant {
     /// The syndic's suppliers and résidences (with their references), to recognise an invoice.
     pub async fn annuaire_factures(
         &mut self,
     ) -> Result<(Vec<FournisseurConnu>, Vec<ResidenceConnue>)> {
-        let fournisseurs = sqlx::query_as(
-            "SELECT id, nom, ice, categorie FROM fournisseurs ORDER BY nom, id",
-        )
-        .fetch_all(&mut *self.tx)
-        .await?;
+        let fournisseurs =
+            sqlx::query_as("SELECT id, nom, ice, categorie FROM fournisseurs ORDER BY nom, id")
+                .fetch_all(&mut *self.tx)
+                .await?;
         let residences = sqlx::query_as(
             "SELECT r.id, r.nom, r.adresse, r.ville,
                     coalesce(array_agg(x.reference ORDER BY x.reference)
@@ -308,7 +333,7 @@ impl Tenant {
         v: &ValeursFacture,
         lecture: &LectureFacture,
     ) -> Result<i64> {
-        Ok(sqlx::query_scalar(
+        let q = sqlx::query(
             "INSERT INTO factures
                  (syndic_id, residence_id, fournisseur_id, numero, date_facture, date_echeance,
                   periode_debut, periode_fin, categorie, montant_ht, taux_tva, montant_tva,
@@ -317,41 +342,30 @@ impl Tenant {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'brouillon', $14, $15,
                      $16, $17, $18, $19, $20, $21, $22)
              RETURNING id",
-        )
-        .bind(self.syndic_id)
-        .bind(v.residence_id)
-        .bind(v.fournisseur_id)
-        .bind(v.numero.as_deref())
-        .bind(v.date_facture)
-        .bind(v.date_echeance)
-        .bind(v.periode_debut)
-        .bind(v.periode_fin)
-        .bind(v.categorie)
-        .bind(v.montant_ht)
-        .bind(v.taux_tva)
-        .bind(v.montant_tva)
-        .bind(v.montant_ttc)
-        .bind(lecture.fichier_id)
-        .bind(&lecture.fichier_nom)
-        .bind(&lecture.fichier_sha256)
-        .bind(&lecture.texte)
-        .bind(&lecture.moteur)
-        .bind(lecture.confiance)
-        .bind(&lecture.confiances)
-        .bind(serde_json::json!(lecture.remarques))
-        .bind(cree_par)
-        .fetch_one(&mut *self.tx)
-        .await?)
+        );
+        let row = bind_valeurs(q, self.syndic_id, v)
+            .bind(lecture.fichier_id)
+            .bind(&lecture.fichier_nom)
+            .bind(&lecture.fichier_sha256)
+            .bind(&lecture.texte)
+            .bind(&lecture.moteur)
+            .bind(lecture.confiance)
+            .bind(&lecture.confiances)
+            .bind(serde_json::json!(lecture.remarques))
+            .bind(cree_par)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(sqlx::Row::try_get(&row, 0)?)
     }
 
     /// One invoice of the syndic.
     pub async fn facture_detail(&mut self, id: i64) -> Result<Option<FactureDetail>> {
-        Ok(
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("{DETAIL_SELECT} WHERE f.id = $1")))
-                .bind(id)
-                .fetch_optional(&mut *self.tx)
-                .await?,
-        )
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{DETAIL_SELECT} WHERE f.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await?)
     }
 
     /// The latest draft this user sent, if any.
@@ -374,30 +388,15 @@ impl Tenant {
         confiances: &serde_json::Value,
         confiance: Decimal,
     ) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE factures SET residence_id = $2, fournisseur_id = $3, numero = $4,
-                    date_facture = $5, date_echeance = $6, periode_debut = $7, periode_fin = $8,
-                    categorie = $9, montant_ht = $10, taux_tva = $11, montant_tva = $12,
-                    montant_ttc = $13, confiances_champs = $14, confiance = $15
-             WHERE id = $1 AND statut = 'brouillon'",
-        )
-        .bind(id)
-        .bind(v.residence_id)
-        .bind(v.fournisseur_id)
-        .bind(v.numero.as_deref())
-        .bind(v.date_facture)
-        .bind(v.date_echeance)
-        .bind(v.periode_debut)
-        .bind(v.periode_fin)
-        .bind(v.categorie)
-        .bind(v.montant_ht)
-        .bind(v.taux_tva)
-        .bind(v.montant_tva)
-        .bind(v.montant_ttc)
-        .bind(confiances)
-        .bind(confiance)
-        .execute(&mut *self.tx)
-        .await?;
+        let q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE factures SET {VALEURS_SET}, confiances_champs = $14, confiance = $15
+             WHERE id = $1 AND statut = 'brouillon'"
+        )));
+        let done = bind_valeurs(q, id, v)
+            .bind(confiances)
+            .bind(confiance)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -411,31 +410,16 @@ impl Tenant {
         valide_par: i64,
         confirmation: Uuid,
     ) -> Result<Validation> {
-        let done = sqlx::query(
-            "UPDATE factures SET residence_id = $2, fournisseur_id = $3, numero = $4,
-                    date_facture = $5, date_echeance = $6, periode_debut = $7, periode_fin = $8,
-                    categorie = $9, montant_ht = $10, taux_tva = $11, montant_tva = $12,
-                    montant_ttc = $13, statut = 'validee', valide_par = $14, valide_le = now(),
-                    confirmation_id = $15
-             WHERE id = $1 AND statut = 'brouillon'",
-        )
-        .bind(id)
-        .bind(v.residence_id)
-        .bind(v.fournisseur_id)
-        .bind(v.numero.as_deref())
-        .bind(v.date_facture)
-        .bind(v.date_echeance)
-        .bind(v.periode_debut)
-        .bind(v.periode_fin)
-        .bind(v.categorie)
-        .bind(v.montant_ht)
-        .bind(v.taux_tva)
-        .bind(v.montant_tva)
-        .bind(v.montant_ttc)
-        .bind(valide_par)
-        .bind(confirmation)
-        .execute(&mut *self.tx)
-        .await?;
+        let q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE factures SET {VALEURS_SET}, statut = 'validee', valide_par = $14,
+                    valide_le = now(), confirmation_id = $15
+             WHERE id = $1 AND statut = 'brouillon'"
+        )));
+        let done = bind_valeurs(q, id, v)
+            .bind(valide_par)
+            .bind(confirmation)
+            .execute(&mut *self.tx)
+            .await?;
         if done.rows_affected() == 1 {
             return Ok(Validation::Validee);
         }

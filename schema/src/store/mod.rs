@@ -32,7 +32,7 @@ pub use conversation::{AuditEntry, Claim, PendingAction, StoredMessage};
 pub use documents::{EnteteDocument, NouveauDocument};
 pub use factures::{
     Doublon, FactureDetail, FactureFiltre, FactureLigne, FacturesTrouvees, FournisseurConnu,
-    LectureFacture, RaisonDoublon, ResidenceConnue, Validation, ValeursFacture,
+    LectureFacture, RaisonDoublon, ResidenceConnue, ValeursFacture, Validation,
 };
 pub use impayes::{ImpayeFiltre, ImpayeLigne};
 pub use outbox::{EnvoiDu, IssueEnvoi, OutboxLigne, lister_outbox, relancer_abandonne};

@@ -262,3 +262,64 @@ pub fn text_of(frames: &[Value]) -> String {
 pub fn of_type<'a>(frames: &'a [Value], kind: &str) -> Vec<&'a Value> {
     frames.iter().filter(|f| f["type"] == kind).collect()
 }
+
+/// A synthetic invoice (`wakil_evals::invoices`) billed by the demo syndic's first supplier of
+/// the layout's category to its first résidence (with the references its suppliers print).
+pub async fn demo_invoice(
+    app: &TestApp,
+    layout: wakil_evals::invoices::Layout,
+    seed: u64,
+) -> wakil_evals::invoices::Invoice {
+    use wakil_evals::invoices::Layout;
+    let categorie = match layout {
+        Layout::Distributeur => "electricite",
+        Layout::Ascenseur => "ascenseur",
+        Layout::Gardiennage => "gardiennage",
+        Layout::Nettoyage => "nettoyage",
+        Layout::Jardinage => "jardinage",
+        Layout::Bricoleur => "entretien",
+    };
+    let (id, nom, ice): (i64, String, Option<String>) = sqlx::query_as(
+        "SELECT f.id, f.nom, f.ice FROM fournisseurs f JOIN syndics s ON s.id = f.syndic_id
+         WHERE s.nom = 'Atlas Syndic' AND f.categorie = $1::categorie_depense ORDER BY f.id LIMIT 1",
+    )
+    .bind(categorie)
+    .fetch_one(&app.db.admin)
+    .await
+    .unwrap();
+    let (rid, rnom, adresse, ville): (i64, String, String, String) = sqlx::query_as(
+        "SELECT r.id, r.nom, r.adresse, r.ville FROM residences r JOIN syndics s ON s.id = r.syndic_id
+         WHERE s.nom = 'Atlas Syndic' ORDER BY r.id LIMIT 1",
+    )
+    .fetch_one(&app.db.admin)
+    .await
+    .unwrap();
+    let references: Vec<String> =
+        sqlx::query_scalar("SELECT reference FROM references_fournisseurs WHERE residence_id = $1")
+            .bind(rid)
+            .fetch_all(&app.db.admin)
+            .await
+            .unwrap();
+    let supplier = wakil_invoice::KnownSupplier {
+        id,
+        nom,
+        ice,
+        categorie: categorie.into(),
+    };
+    let residence = wakil_invoice::KnownResidence {
+        id: rid,
+        nom: rnom,
+        adresse,
+        ville,
+        references,
+    };
+    wakil_evals::invoices::invoice(&wakil_evals::invoices::Spec {
+        layout,
+        supplier: &supplier,
+        residence: &residence,
+        syndic: "Atlas Syndic",
+        seed,
+        today: wakil_schema::testing::DEMO_TODAY,
+    })
+    .unwrap()
+}
