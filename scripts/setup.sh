@@ -112,7 +112,7 @@ create_pg_user() {
     say "créé : utilisateur système $PG_USER (PostgreSQL refuse de tourner en root)"
 }
 
-# The browser test (web-chat/tests/browser.rs runs web-chat/tests/browser/chat.mjs): the system
+# The browser test (web-chat/tests/suite/browser.rs runs web-chat/tests/browser/chat.mjs): the system
 # chromium driven by playwright-core (pinned in package-lock.json; no browser download).
 install_browser_test() {
     need_command chromium

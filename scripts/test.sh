@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 step() { printf '==> %s\n' "$*"; }
 
+# A fresh clone (CI) gains nothing from incremental artefacts: they would double the target's size.
+if [[ -n "${CI:-}" ]]; then export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"; fi
+
 step "setup"
 bash scripts/setup.sh
 

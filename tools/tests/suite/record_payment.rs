@@ -15,7 +15,7 @@ use wakil_tools::{PendingPlan, ToolError, ToolKind, ToolResult, ToolSpec};
 
 const GUELIZ: &str = "Résidence Les Jardins de Guéliz";
 
-mod common;
+use crate::common;
 use common::{Demo, demo};
 
 fn spec() -> ToolSpec {
@@ -34,7 +34,7 @@ impl Demo {
             .unwrap()
     }
 
-    async fn plan(
+    async fn plan_payment(
         &self,
         caller: &Caller,
         args: serde_json::Value,
@@ -42,7 +42,7 @@ impl Demo {
         common::plan(&self.ctx, caller, "record_payment", args).await
     }
 
-    async fn execute(
+    async fn execute_payment(
         &self,
         caller: &Caller,
         plan: &PendingPlan,
@@ -52,30 +52,13 @@ impl Demo {
     }
 
     /// (payments, allocations) of every syndic, as the owner sees them.
-    async fn counts(&self) -> (i64, i64) {
+    async fn payment_counts(&self) -> (i64, i64) {
         sqlx::query_as(
             "SELECT (SELECT count(*) FROM paiements), (SELECT count(*) FROM allocations)",
         )
         .fetch_one(&self.db.admin)
         .await
         .unwrap()
-    }
-
-    async fn copro(&self, prenom: &str, nom: &str) -> i64 {
-        sqlx::query_scalar("SELECT id FROM coproprietaires WHERE prenom = $1 AND nom = $2")
-            .bind(prenom)
-            .bind(nom)
-            .fetch_one(&self.db.admin)
-            .await
-            .unwrap()
-    }
-
-    async fn residence(&self, nom: &str) -> i64 {
-        sqlx::query_scalar("SELECT id FROM residences WHERE nom = $1")
-            .bind(nom)
-            .fetch_one(&self.db.admin)
-            .await
-            .unwrap()
     }
 
     /// Paid per échéance, from raw allocations of non-cancelled payments.
@@ -216,18 +199,18 @@ async fn the_plan_writes_nothing_and_previews_the_allocation_and_the_balance() {
     let copro = d.copro("Khadija", "Lahlou").await;
     let gueliz = d.residence(GUELIZ).await;
     let open = d.open(copro, gueliz).await;
-    let before = d.counts().await;
+    let before = d.payment_counts().await;
 
     assert_eq!(spec().kind, ToolKind::Write);
     let p = d
-        .plan(
+        .plan_payment(
             &gestionnaire,
             serde_json::json!({ "coproprietaire": "Khadija Lahlou", "lot": "A41", "montant": 1200,
                                 "mode": "chèque", "reference": " CHQ-1234 " }),
         )
         .await
         .unwrap();
-    assert_eq!(d.counts().await, before, "planning wrote something");
+    assert_eq!(d.payment_counts().await, before, "planning wrote something");
     assert_eq!(
         p.summary,
         "Enregistrer un paiement de 1\u{a0}200,00\u{a0}MAD (chèque, réf. CHQ-1234) de Mme Khadija Lahlou, \
@@ -261,7 +244,7 @@ async fn the_plan_writes_nothing_and_previews_the_allocation_and_the_balance() {
         p.tables[1].rows[2][1],
         wakil_tools::format::montant(solde - dec!(1200))
     );
-    assert_eq!(d.counts().await, before);
+    assert_eq!(d.payment_counts().await, before);
 }
 
 #[tokio::test]
@@ -273,16 +256,19 @@ async fn execute_allocates_oldest_first_and_the_new_balance_is_solde_copro_s() {
     let open = d.open(copro, gueliz).await;
     let impayes_before = d.impayes_total(&comptable).await;
     let solde_before = d.raw_solde(copro).await;
-    let (before_p, before_a) = d.counts().await;
+    let (before_p, before_a) = d.payment_counts().await;
 
     // Enough to cover several échéances and part of the next one.
     let amount = open[0].2 + open[1].2 + dec!(500.55);
     let p = d
-        .plan(&comptable, khadija(&amount.to_string()))
+        .plan_payment(&comptable, khadija(&amount.to_string()))
         .await
         .unwrap();
     let confirmation = Uuid::new_v4();
-    let r = d.execute(&comptable, &p, confirmation).await.unwrap();
+    let r = d
+        .execute_payment(&comptable, &p, confirmation)
+        .await
+        .unwrap();
 
     let (parts, credit) = expected_allocation(amount, &open);
     assert_eq!(parts.len(), 3);
@@ -291,7 +277,7 @@ async fn execute_allocates_oldest_first_and_the_new_balance_is_solde_copro_s() {
     let id = paiement_id(&r);
     assert_eq!(d.allocations_of(id).await, parts, "stored allocations");
     assert_eq!(output_allocations(&r), parts, "output allocations");
-    assert_eq!(d.counts().await, (before_p + 1, before_a + 3));
+    assert_eq!(d.payment_counts().await, (before_p + 1, before_a + 3));
     assert_eq!(r.output["deja_enregistre"], false);
     assert_eq!(dec_of(&r.output["credit"]), Decimal::ZERO);
     // What remains on each échéance, after the payment.
@@ -349,7 +335,7 @@ async fn a_small_payment_partly_covers_the_oldest_echeance() {
     let gueliz = d.residence(GUELIZ).await;
     let open = d.open(copro, gueliz).await;
     let p = d
-        .plan(
+        .plan_payment(
             &gestionnaire,
             serde_json::json!({ "lot": "A41", "residence": "Guéliz", "montant": "100.10" }),
         )
@@ -361,7 +347,10 @@ async fn a_small_payment_partly_covers_the_oldest_echeance() {
         "{}",
         p.summary
     );
-    let r = d.execute(&gestionnaire, &p, Uuid::new_v4()).await.unwrap();
+    let r = d
+        .execute_payment(&gestionnaire, &p, Uuid::new_v4())
+        .await
+        .unwrap();
     assert_eq!(output_allocations(&r), vec![(open[0].0, dec!(100.10))]);
     assert_eq!(
         dec_of(&r.output["allocations"][0]["reste"]),
@@ -383,7 +372,7 @@ async fn an_overpayment_covers_everything_open_and_keeps_the_rest_as_credit() {
     let total_open: Decimal = open.iter().map(|e| e.2).sum();
     let amount = total_open + dec!(300.37);
     let p = d
-        .plan(&gestionnaire, khadija(&amount.to_string()))
+        .plan_payment(&gestionnaire, khadija(&amount.to_string()))
         .await
         .unwrap();
     let credit_row = p.tables[0]
@@ -392,7 +381,10 @@ async fn an_overpayment_covers_everything_open_and_keeps_the_rest_as_credit() {
         .find(|r| r[0].contains("crédit"))
         .expect("a credit row in the preview");
     assert_eq!(credit_row[4], "300,37");
-    let r = d.execute(&gestionnaire, &p, Uuid::new_v4()).await.unwrap();
+    let r = d
+        .execute_payment(&gestionnaire, &p, Uuid::new_v4())
+        .await
+        .unwrap();
     let (parts, credit) = expected_allocation(amount, &open);
     assert_eq!(credit, dec!(300.37));
     assert_eq!(output_allocations(&r), parts);
@@ -419,17 +411,20 @@ async fn execute_allocates_what_is_open_when_it_runs_not_what_was_previewed() {
     let copro = d.copro("Khadija", "Lahlou").await;
     let gueliz = d.residence(GUELIZ).await;
     let open = d.open(copro, gueliz).await;
-    let first = d.plan(&gestionnaire, khadija("1000")).await.unwrap();
-    // Before it is confirmed, another payment covers the oldest échéance.
-    let other = d
-        .plan(&gestionnaire, khadija(&open[0].2.to_string()))
+    let first = d
+        .plan_payment(&gestionnaire, khadija("1000"))
         .await
         .unwrap();
-    d.execute(&gestionnaire, &other, Uuid::new_v4())
+    // Before it is confirmed, another payment covers the oldest échéance.
+    let other = d
+        .plan_payment(&gestionnaire, khadija(&open[0].2.to_string()))
+        .await
+        .unwrap();
+    d.execute_payment(&gestionnaire, &other, Uuid::new_v4())
         .await
         .unwrap();
     let r = d
-        .execute(&gestionnaire, &first, Uuid::new_v4())
+        .execute_payment(&gestionnaire, &first, Uuid::new_v4())
         .await
         .unwrap();
     assert_eq!(output_allocations(&r), vec![(open[1].0, dec!(1000))]);
@@ -439,14 +434,24 @@ async fn execute_allocates_what_is_open_when_it_runs_not_what_was_previewed() {
 async fn confirming_twice_records_one_payment() {
     let d = demo().await;
     let gestionnaire = d.caller(d.atlas, Role::Gestionnaire).await;
-    let p = d.plan(&gestionnaire, khadija("750")).await.unwrap();
-    let before = d.counts().await;
+    let p = d.plan_payment(&gestionnaire, khadija("750")).await.unwrap();
+    let before = d.payment_counts().await;
     let confirmation = Uuid::new_v4();
-    let first = d.execute(&gestionnaire, &p, confirmation).await.unwrap();
-    let after = d.counts().await;
+    let first = d
+        .execute_payment(&gestionnaire, &p, confirmation)
+        .await
+        .unwrap();
+    let after = d.payment_counts().await;
     assert_eq!(after.0, before.0 + 1);
-    let again = d.execute(&gestionnaire, &p, confirmation).await.unwrap();
-    assert_eq!(d.counts().await, after, "the second confirmation wrote");
+    let again = d
+        .execute_payment(&gestionnaire, &p, confirmation)
+        .await
+        .unwrap();
+    assert_eq!(
+        d.payment_counts().await,
+        after,
+        "the second confirmation wrote"
+    );
     assert_eq!(paiement_id(&again), paiement_id(&first));
     assert_eq!(again.output["deja_enregistre"], true);
     assert_eq!(again.output["allocations"], first.output["allocations"]);
@@ -470,8 +475,8 @@ async fn concurrent_confirmations_record_once_and_never_over_allocate() {
     };
 
     // The same confirmation, twice at once: one payment.
-    let p = d.plan(&gestionnaire, khadija("600")).await.unwrap();
-    let before = d.counts().await;
+    let p = d.plan_payment(&gestionnaire, khadija("600")).await.unwrap();
+    let before = d.payment_counts().await;
     let confirmation = Uuid::new_v4();
     let (a, b) = (
         spawn(p.plan.clone(), confirmation),
@@ -480,14 +485,14 @@ async fn concurrent_confirmations_record_once_and_never_over_allocate() {
     let (a, b) = (a.await.unwrap().unwrap(), b.await.unwrap().unwrap());
     assert_eq!(paiement_id(&a), paiement_id(&b));
     assert_ne!(a.output["deja_enregistre"], b.output["deja_enregistre"]);
-    assert_eq!(d.counts().await.0, before.0 + 1);
+    assert_eq!(d.payment_counts().await.0, before.0 + 1);
 
     // Two different payments at once: both recorded, allocated one after the other, so the
     // oldest échéance is never covered twice.
     let rest = open[0].2 - dec!(600);
     let amount = rest.min(dec!(1000));
     let p = d
-        .plan(&gestionnaire, khadija(&amount.to_string()))
+        .plan_payment(&gestionnaire, khadija(&amount.to_string()))
         .await
         .unwrap();
     let tasks: Vec<_> = (0..4)
@@ -522,13 +527,13 @@ async fn concurrent_confirmations_record_once_and_never_over_allocate() {
 
     // The same reference with two confirmations at once: one payment, one French refusal.
     let p = d
-        .plan(
+        .plan_payment(
             &gestionnaire,
             serde_json::json!({ "lot": "A41", "montant": 50, "mode": "virement", "reference": "VIR-RACE-1" }),
         )
         .await
         .unwrap();
-    let before = d.counts().await;
+    let before = d.payment_counts().await;
     let (a, b) = (
         spawn(p.plan.clone(), Uuid::new_v4()),
         spawn(p.plan.clone(), Uuid::new_v4()),
@@ -538,7 +543,7 @@ async fn concurrent_confirmations_record_once_and_never_over_allocate() {
     let e = results.into_iter().find_map(Result::err).unwrap();
     assert!(matches!(e, ToolError::InvalidArgs(_)), "{e:?}");
     assert!(e.to_string().contains("déjà enregistré"), "{e}");
-    assert_eq!(d.counts().await.0, before.0 + 1);
+    assert_eq!(d.payment_counts().await.0, before.0 + 1);
 }
 
 #[tokio::test]
@@ -547,9 +552,11 @@ async fn the_same_reference_twice_for_a_co_owner_is_refused_with_the_existing_pa
     let gestionnaire = d.caller(d.atlas, Role::Gestionnaire).await;
     let args = serde_json::json!({ "lot": "A41", "montant": 1200, "mode": "cheque",
                                    "reference": "CHQ-1234", "date": "2026-11-10" });
-    let p = d.plan(&gestionnaire, args.clone()).await.unwrap();
-    d.execute(&gestionnaire, &p, Uuid::new_v4()).await.unwrap();
-    let before = d.counts().await;
+    let p = d.plan_payment(&gestionnaire, args.clone()).await.unwrap();
+    d.execute_payment(&gestionnaire, &p, Uuid::new_v4())
+        .await
+        .unwrap();
+    let before = d.payment_counts().await;
     let expected = "Ce paiement est déjà enregistré : Mme Khadija Lahlou a un paiement réf. CHQ-1234 \
                     de 1\u{a0}200,00\u{a0}MAD daté du 10/11/2026.";
 
@@ -557,16 +564,16 @@ async fn the_same_reference_twice_for_a_co_owner_is_refused_with_the_existing_pa
     let mut again = args.clone();
     again["montant"] = serde_json::json!(900);
     again["reference"] = serde_json::json!("chq-1234");
-    let e = d.plan(&gestionnaire, again).await.unwrap_err();
+    let e = d.plan_payment(&gestionnaire, again).await.unwrap_err();
     assert!(matches!(e, ToolError::InvalidArgs(_)), "{e:?}");
     assert!(e.to_string().starts_with(expected), "{e}");
     // The first plan confirmed a second time under another confirmation: refused too.
     let e = d
-        .execute(&gestionnaire, &p, Uuid::new_v4())
+        .execute_payment(&gestionnaire, &p, Uuid::new_v4())
         .await
         .unwrap_err();
     assert!(e.to_string().starts_with(expected), "{e}");
-    assert_eq!(d.counts().await, before);
+    assert_eq!(d.payment_counts().await, before);
 
     // A reference from the seeded history is found the same way.
     let (reference, montant, date): (String, Decimal, NaiveDate) = sqlx::query_as(
@@ -578,7 +585,7 @@ async fn the_same_reference_twice_for_a_co_owner_is_refused_with_the_existing_pa
     .await
     .unwrap();
     let e = d
-        .plan(
+        .plan_payment(
             &gestionnaire,
             serde_json::json!({ "lot": "A41", "montant": 10, "reference": reference }),
         )
@@ -589,20 +596,20 @@ async fn the_same_reference_twice_for_a_co_owner_is_refused_with_the_existing_pa
     assert!(msg.contains(&date.format("%d/%m/%Y").to_string()), "{msg}");
 
     // The same reference for another co-owner is another payment.
-    d.plan(
+    d.plan_payment(
         &gestionnaire,
         serde_json::json!({ "coproprietaire": "Omar Lahlou", "montant": 10, "reference": "CHQ-1234" }),
     )
     .await
     .unwrap();
-    assert_eq!(d.counts().await, before);
+    assert_eq!(d.payment_counts().await, before);
 }
 
 #[tokio::test]
 async fn bad_input_is_refused_in_french_and_nothing_is_written() {
     let d = demo().await;
     let gestionnaire = d.caller(d.atlas, Role::Gestionnaire).await;
-    let before = d.counts().await;
+    let before = d.payment_counts().await;
     let cases = [
         (khadija("0"), "doit être positif"),
         (khadija("-5"), "doit être positif"),
@@ -641,7 +648,10 @@ async fn bad_input_is_refused_in_french_and_nothing_is_written() {
         ),
     ];
     for (args, expected) in cases {
-        let e = d.plan(&gestionnaire, args.clone()).await.unwrap_err();
+        let e = d
+            .plan_payment(&gestionnaire, args.clone())
+            .await
+            .unwrap_err();
         assert!(matches!(e, ToolError::InvalidArgs(_)), "{args}: {e:?}");
         assert!(e.to_string().contains(expected), "{args}: {e}");
     }
@@ -656,7 +666,7 @@ async fn bad_input_is_refused_in_french_and_nothing_is_written() {
 
     // An unknown lot: the closest numbers.
     let e = d
-        .plan(
+        .plan_payment(
             &gestionnaire,
             serde_json::json!({ "lot": "A4Z", "residence": "Guéliz", "montant": 10 }),
         )
@@ -671,7 +681,7 @@ async fn bad_input_is_refused_in_french_and_nothing_is_written() {
     assert!(e.to_string().contains("Vouliez-vous dire"), "{e}");
     // A surname three co-owners share: which one?
     let e = d
-        .plan(
+        .plan_payment(
             &gestionnaire,
             serde_json::json!({ "coproprietaire": "Lahlou", "montant": 10 }),
         )
@@ -682,7 +692,7 @@ async fn bad_input_is_refused_in_french_and_nothing_is_written() {
         e => panic!("expected Ambiguous, got {e:?}"),
     }
     assert!(e.to_string().contains("Précisez lequel"), "{e}");
-    assert_eq!(d.counts().await, before);
+    assert_eq!(d.payment_counts().await, before);
 }
 
 #[tokio::test]
@@ -711,7 +721,7 @@ async fn a_co_owner_with_lots_in_two_residences_is_asked_which() {
     .unwrap();
 
     let e = d
-        .plan(
+        .plan_payment(
             &admin,
             serde_json::json!({ "coproprietaire": "Khadija Lahlou", "montant": 10 }),
         )
@@ -721,14 +731,14 @@ async fn a_co_owner_with_lots_in_two_residences_is_asked_which() {
     assert!(e.to_string().contains("Al Maârif"), "{e}");
     // With the résidence: that résidence only (she owes nothing there yet: all credit).
     let p = d
-        .plan(
+        .plan_payment(
             &admin,
             serde_json::json!({ "coproprietaire": "Khadija Lahlou", "residence": "Maârif", "montant": 10 }),
         )
         .await
         .unwrap();
     assert_eq!(p.plan["residence_id"], maarif);
-    let r = d.execute(&admin, &p, Uuid::new_v4()).await.unwrap();
+    let r = d.execute_payment(&admin, &p, Uuid::new_v4()).await.unwrap();
     assert_eq!(output_allocations(&r), vec![]);
     assert_eq!(dec_of(&r.output["credit"]), dec!(10));
 }
@@ -737,19 +747,22 @@ async fn a_co_owner_with_lots_in_two_residences_is_asked_which() {
 async fn co_owners_and_presidents_cannot_record_a_payment() {
     let d = demo().await;
     let gestionnaire = d.caller(d.atlas, Role::Gestionnaire).await;
-    let p = d.plan(&gestionnaire, khadija("100")).await.unwrap();
-    let before = d.counts().await;
+    let p = d.plan_payment(&gestionnaire, khadija("100")).await.unwrap();
+    let before = d.payment_counts().await;
     for role in [Role::Coproprietaire, Role::President] {
         let caller = d.caller(d.atlas, role).await;
-        let e = d.plan(&caller, khadija("100")).await.unwrap_err();
+        let e = d.plan_payment(&caller, khadija("100")).await.unwrap_err();
         assert!(matches!(e, ToolError::Forbidden(_)), "{role:?}: {e:?}");
-        let e = d.execute(&caller, &p, Uuid::new_v4()).await.unwrap_err();
+        let e = d
+            .execute_payment(&caller, &p, Uuid::new_v4())
+            .await
+            .unwrap_err();
         assert!(matches!(e, ToolError::Forbidden(_)), "{role:?}: {e:?}");
     }
-    assert_eq!(d.counts().await, before);
+    assert_eq!(d.payment_counts().await, before);
     for role in [Role::Admin, Role::Comptable, Role::Gestionnaire] {
         let caller = d.caller(d.atlas, role).await;
-        d.plan(&caller, khadija("100")).await.unwrap();
+        d.plan_payment(&caller, khadija("100")).await.unwrap();
     }
 }
 
@@ -758,10 +771,10 @@ async fn another_syndic_cannot_record_for_an_atlas_co_owner() {
     let d = demo().await;
     let atlas = d.caller(d.atlas, Role::Gestionnaire).await;
     let other = d.caller(d.other_syndic().await, Role::Gestionnaire).await;
-    let before = d.counts().await;
+    let before = d.payment_counts().await;
 
     let e = d
-        .plan(
+        .plan_payment(
             &other,
             serde_json::json!({ "coproprietaire": "Khadija Lahlou", "montant": 100 }),
         )
@@ -774,7 +787,7 @@ async fn another_syndic_cannot_record_for_an_atlas_co_owner() {
         e => panic!("expected NotFound, got {e:?}"),
     }
     let e = d
-        .plan(
+        .plan_payment(
             &other,
             serde_json::json!({ "lot": "A41", "residence": "Guéliz", "montant": 100 }),
         )
@@ -783,9 +796,12 @@ async fn another_syndic_cannot_record_for_an_atlas_co_owner() {
     assert!(matches!(e, ToolError::NotFound { .. }), "{e:?}");
 
     // A plan made for Atlas, confirmed by a user of the other syndic: nothing is written.
-    let p = d.plan(&atlas, khadija("100")).await.unwrap();
-    let e = d.execute(&other, &p, Uuid::new_v4()).await.unwrap_err();
+    let p = d.plan_payment(&atlas, khadija("100")).await.unwrap();
+    let e = d
+        .execute_payment(&other, &p, Uuid::new_v4())
+        .await
+        .unwrap_err();
     assert!(e.is_user_error(), "{e:?}");
     assert!(!e.to_string().contains("Khadija"), "{e}");
-    assert_eq!(d.counts().await, before);
+    assert_eq!(d.payment_counts().await, before);
 }

@@ -10,7 +10,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{STAFF, TestApp, Ws, demo_invoice, of_type, spawn_app_with_context, text_of};
 use serde_json::{Value, json};

@@ -44,6 +44,25 @@ impl Demo {
             .unwrap()
             .unwrap()
     }
+
+    /// The id of the co-owner named `prenom nom`, as the owner sees it.
+    pub async fn copro(&self, prenom: &str, nom: &str) -> i64 {
+        sqlx::query_scalar("SELECT id FROM coproprietaires WHERE prenom = $1 AND nom = $2")
+            .bind(prenom)
+            .bind(nom)
+            .fetch_one(&self.db.admin)
+            .await
+            .unwrap()
+    }
+
+    /// The id of the résidence named `nom`, as the owner sees it.
+    pub async fn residence(&self, nom: &str) -> i64 {
+        sqlx::query_scalar("SELECT id FROM residences WHERE nom = $1")
+            .bind(nom)
+            .fetch_one(&self.db.admin)
+            .await
+            .unwrap()
+    }
 }
 
 /// A write's plan (nothing written yet); a read here is a test failure.

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{STAFF, TestApp, of_type, spawn_app, text_of};
 use serde_json::{Value, json};

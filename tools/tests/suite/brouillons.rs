@@ -13,7 +13,7 @@ use wakil_schema::store::{LectureFacture, NouveauFichier, ValeursFacture};
 use wakil_schema::{Caller, Categorie, Role};
 use wakil_tools::{ToolError, ToolResult};
 
-mod common;
+use crate::common;
 use common::{Demo, demo, execute, plan};
 
 /// A supplier and a résidence of the demo syndic.

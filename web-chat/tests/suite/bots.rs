@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-mod fakes;
+use crate::common;
+use crate::fakes;
 
 use common::{STAFF, TestApp, demo_invoice, spawn_app_configured};
 use fakes::graph::{self as graph, FakeGraph};

@@ -3,7 +3,7 @@
 //! The fakes of `tests/fakes` checked against real clients: teloxide for the Telegram Bot API,
 //! plain reqwest for the WhatsApp Cloud API.
 
-mod fakes;
+use crate::fakes;
 
 use fakes::{FakeGraph, FakeTelegram, SentFile};
 use futures_util::StreamExt;

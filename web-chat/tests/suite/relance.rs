@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{STAFF, of_type, spawn_app_with_outbox, text_of};
 use serde_json::json;

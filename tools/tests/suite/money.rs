@@ -14,7 +14,7 @@ use wakil_schema::{Caller, Clock, Role};
 use wakil_tools::format::{mad, montant};
 use wakil_tools::{ToolContext, ToolError, ToolResult};
 
-mod common;
+use crate::common;
 use common::{Demo, demo, execute, plan};
 
 const GUELIZ: &str = "Résidence Les Jardins de Guéliz";
@@ -78,23 +78,6 @@ impl Demo {
     {
         sqlx::query_scalar(sql)
             .bind(id)
-            .fetch_one(&self.db.admin)
-            .await
-            .unwrap()
-    }
-
-    async fn copro(&self, prenom: &str, nom: &str) -> i64 {
-        sqlx::query_scalar("SELECT id FROM coproprietaires WHERE prenom = $1 AND nom = $2")
-            .bind(prenom)
-            .bind(nom)
-            .fetch_one(&self.db.admin)
-            .await
-            .unwrap()
-    }
-
-    async fn residence(&self, nom: &str) -> i64 {
-        sqlx::query_scalar("SELECT id FROM residences WHERE nom = $1")
-            .bind(nom)
             .fetch_one(&self.db.admin)
             .await
             .unwrap()

@@ -12,7 +12,7 @@ use wakil_schema::testing::DEMO_TODAY;
 use wakil_schema::{Caller, Clock, Role};
 use wakil_tools::{ToolContext, ToolError, ToolResult};
 
-mod common;
+use crate::common;
 use common::{Demo, demo, execute, plan};
 
 const GUELIZ: &str = "Résidence Les Jardins de Guéliz";

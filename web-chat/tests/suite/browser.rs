@@ -5,7 +5,7 @@
 //! co-owner's answer by the agent itself, so that the browser checks what the page shows, not
 //! sentences hard-coded twice.
 
-mod common;
+use crate::common;
 
 use rust_decimal::Decimal;
 use serde_json::{Value, json};

@@ -10,7 +10,7 @@ use wakil_schema::testing::DEMO_TODAY;
 use wakil_schema::{Caller, Canal, Role};
 use wakil_tools::{ToolError, ToolResult};
 
-mod common;
+use crate::common;
 use common::{Demo, demo};
 
 impl Demo {

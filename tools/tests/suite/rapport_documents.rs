@@ -15,7 +15,7 @@ use wakil_tools::format::montant;
 use wakil_tools::rapport::{Args, Dossier};
 use wakil_tools::{Attachment, ToolError, ToolResult};
 
-mod common;
+use crate::common;
 use common::{Demo, demo};
 
 const GUELIZ: &str = "Résidence Les Jardins de Guéliz";

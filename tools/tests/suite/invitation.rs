@@ -11,7 +11,7 @@ use wakil_schema::{Canal, Role};
 use wakil_tools::envoi::{EnvoiConfig, TelegramConfig, WhatsAppConfig};
 use wakil_tools::{ToolError, ToolResult};
 
-mod common;
+use crate::common;
 use common::{Demo, demo, execute, plan};
 
 const MERNISSI: &str = "anas.mernissi@gmail.com";

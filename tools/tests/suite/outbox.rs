@@ -17,8 +17,8 @@ use wakil_tools::envoi::{
 use wakil_tools::format::{date, mad};
 use wakil_tools::{Called, ToolResult};
 
-mod common;
-mod fakes;
+use crate::common;
+use crate::fakes;
 use common::{Demo, demo};
 use fakes::{FakeApi, FakeSmtp, telegram_erreur, telegram_ok, whatsapp_ok};
 

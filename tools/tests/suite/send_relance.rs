@@ -18,7 +18,7 @@ use wakil_tools::{PendingPlan, ToolError, ToolKind, ToolResult, ToolSpec};
 
 const GUELIZ: &str = "Résidence Les Jardins de Guéliz";
 
-mod common;
+use crate::common;
 use common::{Demo, demo};
 
 fn spec() -> ToolSpec {
@@ -65,7 +65,7 @@ async fn demo_with(envoi: EnvoiConfig) -> Demo {
 }
 
 impl Demo {
-    async fn plan(
+    async fn plan_relance(
         &self,
         caller: &Caller,
         args: serde_json::Value,
@@ -73,7 +73,7 @@ impl Demo {
         common::plan(&self.ctx, caller, "send_relance", args).await
     }
 
-    async fn execute(
+    async fn execute_relance(
         &self,
         caller: &Caller,
         plan: &PendingPlan,
@@ -83,17 +83,8 @@ impl Demo {
     }
 
     /// (relances, outbox messages) of every syndic, as the owner sees them.
-    async fn counts(&self) -> (i64, i64) {
+    async fn relance_counts(&self) -> (i64, i64) {
         sqlx::query_as("SELECT (SELECT count(*) FROM relances), (SELECT count(*) FROM outbox)")
-            .fetch_one(&self.db.admin)
-            .await
-            .unwrap()
-    }
-
-    async fn copro(&self, prenom: &str, nom: &str) -> i64 {
-        sqlx::query_scalar("SELECT id FROM coproprietaires WHERE prenom = $1 AND nom = $2")
-            .bind(prenom)
-            .bind(nom)
             .fetch_one(&self.db.admin)
             .await
             .unwrap()
@@ -184,14 +175,14 @@ fn raisons(r: &ToolResult) -> Vec<(String, String)> {
 async fn the_plan_writes_nothing_and_amounts_are_query_impayes_s_and_the_raw_rows() {
     let d = demo_with(tous_les_canaux()).await;
     let gestionnaire = d.caller(d.atlas, Role::Gestionnaire).await;
-    let before = d.counts().await;
+    let before = d.relance_counts().await;
     assert_eq!(spec().kind, ToolKind::Write);
 
     let p = d
-        .plan(&gestionnaire, serde_json::json!({ "residence": "Guéliz" }))
+        .plan_relance(&gestionnaire, serde_json::json!({ "residence": "Guéliz" }))
         .await
         .unwrap();
-    assert_eq!(d.counts().await, before, "planning wrote something");
+    assert_eq!(d.relance_counts().await, before, "planning wrote something");
 
     // The same debtors and amounts as query_impayes (lines per co-owner and lot, added up), and
     // as the raw rows.
@@ -257,9 +248,12 @@ async fn the_plan_writes_nothing_and_amounts_are_query_impayes_s_and_the_raw_row
     assert_eq!(p.plan["envoyer"].as_array().unwrap().len(), raw.len());
 
     // Executed: one reminder and one queued message per debtor, with these figures.
-    let r = d.execute(&gestionnaire, &p, Uuid::new_v4()).await.unwrap();
+    let r = d
+        .execute_relance(&gestionnaire, &p, Uuid::new_v4())
+        .await
+        .unwrap();
     assert_eq!(
-        d.counts().await,
+        d.relance_counts().await,
         (before.0 + raw.len() as i64, before.1 + raw.len() as i64)
     );
     assert_eq!(dec_of(&r.output["total"]), total);
@@ -302,7 +296,7 @@ async fn filters_choose_whom_to_remind_not_what_they_owe() {
     let comptable = d.caller(d.atlas, Role::Comptable).await;
     let raw = d.raw_dues(GUELIZ, DEMO_TODAY).await;
     let p = d
-        .plan(
+        .plan_relance(
             &comptable,
             serde_json::json!({ "residence": "Guéliz", "jours_retard_min": 90, "montant_min": 1000 }),
         )
@@ -330,9 +324,9 @@ async fn filters_choose_whom_to_remind_not_what_they_owe() {
     assert!(p.summary.contains(&mad(total)), "{}", p.summary);
 
     // Nobody matches: said plainly, nothing written.
-    let before = d.counts().await;
+    let before = d.relance_counts().await;
     let e = d
-        .plan(
+        .plan_relance(
             &comptable,
             serde_json::json!({ "residence": "Guéliz", "montant_min": 900000 }),
         )
@@ -344,7 +338,7 @@ async fn filters_choose_whom_to_remind_not_what_they_owe() {
             "Aucun impayé correspondant à relancer ({GUELIZ}) au 15/11/2026 : aucune relance à envoyer."
         )
     );
-    assert_eq!(d.counts().await, before);
+    assert_eq!(d.relance_counts().await, before);
 }
 
 #[tokio::test]
@@ -353,7 +347,7 @@ async fn a_second_reminder_within_the_delay_is_skipped_unless_forced_and_goes_af
     let gestionnaire = d.caller(d.atlas, Role::Gestionnaire).await;
     let khadija = d.copro("Khadija", "Lahlou").await;
     let args = serde_json::json!({ "lot": "A41", "residence": "Guéliz" });
-    let p = d.plan(&gestionnaire, args.clone()).await.unwrap();
+    let p = d.plan_relance(&gestionnaire, args.clone()).await.unwrap();
     assert!(
         p.summary.starts_with(&format!(
             "Envoyer une relance à Mme Khadija Lahlou ({GUELIZ}, lot A41) par WhatsApp : "
@@ -361,13 +355,18 @@ async fn a_second_reminder_within_the_delay_is_skipped_unless_forced_and_goes_af
         "{}",
         p.summary
     );
-    d.execute(&gestionnaire, &p, Uuid::new_v4()).await.unwrap();
+    d.execute_relance(&gestionnaire, &p, Uuid::new_v4())
+        .await
+        .unwrap();
     assert_eq!(d.relances_of(khadija).await.len(), 1);
 
     // The same day, and six days later: skipped, with the date and when it becomes possible.
     for jours in [0, 6] {
         d.ctx.clock = Clock::Fixed(DEMO_TODAY.checked_add_days(Days::new(jours)).unwrap());
-        let e = d.plan(&gestionnaire, args.clone()).await.unwrap_err();
+        let e = d
+            .plan_relance(&gestionnaire, args.clone())
+            .await
+            .unwrap_err();
         assert_eq!(
             e.to_string(),
             "Mme Khadija Lahlou a déjà reçu une relance le 15/11/2026 par WhatsApp ; la suivante \
@@ -379,7 +378,7 @@ async fn a_second_reminder_within_the_delay_is_skipped_unless_forced_and_goes_af
     }
     // In a résidence-wide reminder, she is left out and said so.
     let p = d
-        .plan(&gestionnaire, serde_json::json!({ "residence": "Guéliz" }))
+        .plan_relance(&gestionnaire, serde_json::json!({ "residence": "Guéliz" }))
         .await
         .unwrap();
     assert!(
@@ -400,14 +399,17 @@ async fn a_second_reminder_within_the_delay_is_skipped_unless_forced_and_goes_af
     // Forced: it goes, marked as such.
     let mut forced = args.clone();
     forced["forcer"] = true.into();
-    let p = d.plan(&gestionnaire, forced).await.unwrap();
+    let p = d.plan_relance(&gestionnaire, forced).await.unwrap();
     assert!(
         p.summary
             .ends_with(", 1 relance forcée malgré une relance il y a moins de 7 jours ?"),
         "{}",
         p.summary
     );
-    let r = d.execute(&gestionnaire, &p, Uuid::new_v4()).await.unwrap();
+    let r = d
+        .execute_relance(&gestionnaire, &p, Uuid::new_v4())
+        .await
+        .unwrap();
     assert_eq!(relances(&r)[0]["forcee"], true);
     let stored = d.relances_of(khadija).await;
     assert_eq!(stored.len(), 2);
@@ -419,14 +421,14 @@ async fn a_second_reminder_within_the_delay_is_skipped_unless_forced_and_goes_af
 
     // Seven days after the forced one (21/11 + 7): it goes again, not forced.
     d.ctx.clock = Clock::Fixed(DEMO_TODAY.checked_add_days(Days::new(13)).unwrap());
-    let p = d.plan(&gestionnaire, args.clone()).await.unwrap();
+    let p = d.plan_relance(&gestionnaire, args.clone()).await.unwrap();
     assert!(!p.summary.contains("forcée"), "{}", p.summary);
 
     // The delay is a setting.
     d.ctx.clock = Clock::Fixed(DEMO_TODAY.checked_add_days(Days::new(8)).unwrap());
-    assert!(d.plan(&gestionnaire, args.clone()).await.is_err());
+    assert!(d.plan_relance(&gestionnaire, args.clone()).await.is_err());
     d.ctx.limits.relance_delai_jours = 2;
-    d.plan(&gestionnaire, args.clone()).await.unwrap();
+    d.plan_relance(&gestionnaire, args.clone()).await.unwrap();
 
     // A reminder whose message was abandoned never reached her: it does not count.
     d.ctx.limits.relance_delai_jours = 7;
@@ -438,7 +440,7 @@ async fn a_second_reminder_within_the_delay_is_skipped_unless_forced_and_goes_af
     .execute(&d.db.admin)
     .await
     .unwrap();
-    d.plan(&gestionnaire, args).await.unwrap();
+    d.plan_relance(&gestionnaire, args).await.unwrap();
 }
 
 #[tokio::test]
@@ -446,17 +448,23 @@ async fn the_same_confirmation_twice_reminds_once() {
     let d = demo_with(tous_les_canaux()).await;
     let comptable = d.caller(d.atlas, Role::Comptable).await;
     let p = d
-        .plan(&comptable, serde_json::json!({ "residence": "Guéliz" }))
+        .plan_relance(&comptable, serde_json::json!({ "residence": "Guéliz" }))
         .await
         .unwrap();
-    let before = d.counts().await;
+    let before = d.relance_counts().await;
     let confirmation = Uuid::new_v4();
-    let first = d.execute(&comptable, &p, confirmation).await.unwrap();
+    let first = d
+        .execute_relance(&comptable, &p, confirmation)
+        .await
+        .unwrap();
     let n = relances(&first).len() as i64;
     assert!(n > 1);
-    assert_eq!(d.counts().await, (before.0 + n, before.1 + n));
-    let again = d.execute(&comptable, &p, confirmation).await.unwrap();
-    assert_eq!(d.counts().await, (before.0 + n, before.1 + n));
+    assert_eq!(d.relance_counts().await, (before.0 + n, before.1 + n));
+    let again = d
+        .execute_relance(&comptable, &p, confirmation)
+        .await
+        .unwrap();
+    assert_eq!(d.relance_counts().await, (before.0 + n, before.1 + n));
     assert_eq!(first.output["deja_envoyees"], false);
     assert_eq!(again.output["deja_envoyees"], true);
     assert_eq!(again.output["total"], first.output["total"]);
@@ -487,11 +495,11 @@ async fn concurrent_confirmations_remind_each_co_owner_once() {
         tokio::spawn(async move { spec.execute(&ctx, &caller, plan, confirmation).await })
     };
     let p = d
-        .plan(&gestionnaire, serde_json::json!({ "residence": "Guéliz" }))
+        .plan_relance(&gestionnaire, serde_json::json!({ "residence": "Guéliz" }))
         .await
         .unwrap();
     let debtors = p.plan["envoyer"].as_array().unwrap().len() as i64;
-    let before = d.counts().await;
+    let before = d.relance_counts().await;
 
     // The same confirmation twice at once: one set of reminders.
     let confirmation = Uuid::new_v4();
@@ -501,12 +509,15 @@ async fn concurrent_confirmations_remind_each_co_owner_once() {
     );
     let (a, b) = (a.await.unwrap().unwrap(), b.await.unwrap().unwrap());
     assert_ne!(a.output["deja_envoyees"], b.output["deja_envoyees"]);
-    assert_eq!(d.counts().await, (before.0 + debtors, before.1 + debtors));
+    assert_eq!(
+        d.relance_counts().await,
+        (before.0 + debtors, before.1 + debtors)
+    );
 
     // Four confirmations of the same plan at once (four pending actions): the first reminds
     // everyone, the others find them reminded today.
     let p = d
-        .plan(
+        .plan_relance(
             &gestionnaire,
             serde_json::json!({ "residence": "Guéliz", "forcer": false, "jours_retard_min": 0 }),
         )
@@ -516,7 +527,7 @@ async fn concurrent_confirmations_remind_each_co_owner_once() {
     let fresh = demo_with(tous_les_canaux()).await;
     let gestionnaire = fresh.caller(fresh.atlas, Role::Gestionnaire).await;
     let p = fresh
-        .plan(&gestionnaire, serde_json::json!({ "residence": "Guéliz" }))
+        .plan_relance(&gestionnaire, serde_json::json!({ "residence": "Guéliz" }))
         .await
         .unwrap();
     let tasks: Vec<_> = (0..4)
@@ -555,13 +566,16 @@ async fn an_arabic_speaking_co_owner_gets_the_message_in_arabic() {
     let raw = d.raw_dues("Résidence Agdal Parc", DEMO_TODAY).await;
     let (du, oldest) = raw[&meryem];
     let p = d
-        .plan(
+        .plan_relance(
             &comptable,
             serde_json::json!({ "coproprietaire": "Meryem El Khatib" }),
         )
         .await
         .unwrap();
-    let r = d.execute(&comptable, &p, Uuid::new_v4()).await.unwrap();
+    let r = d
+        .execute_relance(&comptable, &p, Uuid::new_v4())
+        .await
+        .unwrap();
     let line = &relances(&r)[0];
     assert_eq!(line["canal"], "email");
     let (_, to, contenu) = d.contenu(line["outbox_id"].as_i64().unwrap()).await;
@@ -600,7 +614,7 @@ async fn co_owners_without_a_usable_channel_are_listed_for_a_manual_reminder() {
     let raw = d.raw_dues(GUELIZ, DEMO_TODAY).await;
     let others = raw.len() - 1;
     let p = d
-        .plan(&gestionnaire, serde_json::json!({ "residence": "Guéliz" }))
+        .plan_relance(&gestionnaire, serde_json::json!({ "residence": "Guéliz" }))
         .await
         .unwrap();
     assert!(
@@ -633,9 +647,12 @@ async fn co_owners_without_a_usable_channel_are_listed_for_a_manual_reminder() {
     );
 
     // Confirmed: one message; the output lists the others, with what they owe.
-    let before = d.counts().await;
-    let r = d.execute(&gestionnaire, &p, Uuid::new_v4()).await.unwrap();
-    assert_eq!(d.counts().await, (before.0 + 1, before.1 + 1));
+    let before = d.relance_counts().await;
+    let r = d
+        .execute_relance(&gestionnaire, &p, Uuid::new_v4())
+        .await
+        .unwrap();
+    assert_eq!(d.relance_counts().await, (before.0 + 1, before.1 + 1));
     assert_eq!(relances(&r).len(), 1);
     assert_eq!(raisons(&r).len(), others);
     assert!(raisons(&r).iter().all(|(_, raison)| raison == "manuel"));
@@ -655,7 +672,7 @@ async fn co_owners_without_a_usable_channel_are_listed_for_a_manual_reminder() {
 
     // Alone, he cannot be reminded by message: said with what he owes, nothing written.
     let e = d
-        .plan(
+        .plan_relance(
             &gestionnaire,
             serde_json::json!({ "coproprietaire": "Anas Mernissi" }),
         )
@@ -671,7 +688,7 @@ async fn co_owners_without_a_usable_channel_are_listed_for_a_manual_reminder() {
             date(raw[&anas].1)
         )
     );
-    assert_eq!(d.counts().await, (before.0 + 1, before.1 + 1));
+    assert_eq!(d.relance_counts().await, (before.0 + 1, before.1 + 1));
 }
 
 #[tokio::test]
@@ -680,7 +697,7 @@ async fn named_co_owners_lots_and_lists_are_resolved_in_scope() {
     let admin = d.caller(d.atlas, Role::Admin).await;
     // A list: each resolved; one who owes nothing is said so.
     let p = d
-        .plan(
+        .plan_relance(
             &admin,
             serde_json::json!({ "coproprietaires": ["Driss El Fassi", "Rim Benabdellah", "Meryem Kettani"] }),
         )
@@ -696,7 +713,7 @@ async fn named_co_owners_lots_and_lists_are_resolved_in_scope() {
     assert_eq!(p.tables[1].rows[0][4], "aucun impayé à relancer");
     // Unknown and ambiguous names, a lot without that owner: the usual French errors.
     let e = d
-        .plan(
+        .plan_relance(
             &admin,
             serde_json::json!({ "coproprietaire": "Benjelloun Zzz" }),
         )
@@ -704,12 +721,12 @@ async fn named_co_owners_lots_and_lists_are_resolved_in_scope() {
         .unwrap_err();
     assert!(matches!(e, ToolError::NotFound { .. }), "{e}");
     let e = d
-        .plan(&admin, serde_json::json!({ "coproprietaire": "Lahlou" }))
+        .plan_relance(&admin, serde_json::json!({ "coproprietaire": "Lahlou" }))
         .await
         .unwrap_err();
     assert!(matches!(e, ToolError::Ambiguous { .. }), "{e}");
     let e = d
-        .plan(
+        .plan_relance(
             &admin,
             serde_json::json!({ "lot": "A41", "residence": "Guéliz", "coproprietaire": "Omar Lahlou" }),
         )
@@ -720,10 +737,13 @@ async fn named_co_owners_lots_and_lists_are_resolved_in_scope() {
         "{e}"
     );
     // Nothing said about whom: asked.
-    let e = d.plan(&admin, serde_json::json!({})).await.unwrap_err();
+    let e = d
+        .plan_relance(&admin, serde_json::json!({}))
+        .await
+        .unwrap_err();
     assert!(e.to_string().starts_with("Précisez qui relancer"), "{e}");
     let e = d
-        .plan(
+        .plan_relance(
             &admin,
             serde_json::json!({ "residence": "Guéliz", "montant_min": -5 }),
         )
@@ -735,11 +755,11 @@ async fn named_co_owners_lots_and_lists_are_resolved_in_scope() {
 #[tokio::test]
 async fn only_the_syndic_s_staff_who_manage_accounts_may_remind() {
     let d = demo_with(tous_les_canaux()).await;
-    let before = d.counts().await;
+    let before = d.relance_counts().await;
     for role in [Role::President, Role::Coproprietaire] {
         let caller = d.caller(d.atlas, role).await;
         let e = d
-            .plan(&caller, serde_json::json!({ "residence": "Guéliz" }))
+            .plan_relance(&caller, serde_json::json!({ "residence": "Guéliz" }))
             .await
             .unwrap_err();
         assert!(matches!(e, ToolError::Forbidden(_)), "{role:?}: {e}");
@@ -756,19 +776,22 @@ async fn only_the_syndic_s_staff_who_manage_accounts_may_remind() {
         serde_json::json!({ "residence": "Guéliz" }),
         serde_json::json!({ "coproprietaire": "Khadija Lahlou" }),
     ] {
-        let e = d.plan(&stranger, args).await.unwrap_err();
+        let e = d.plan_relance(&stranger, args).await.unwrap_err();
         assert!(matches!(e, ToolError::NotFound { .. }), "{e}");
     }
     // A plan of Atlas executed by the other syndic writes nothing for Atlas's co-owners.
     let gestionnaire = d.caller(d.atlas, Role::Gestionnaire).await;
     let p = d
-        .plan(
+        .plan_relance(
             &gestionnaire,
             serde_json::json!({ "lot": "A41", "residence": "Guéliz" }),
         )
         .await
         .unwrap();
-    let r = d.execute(&stranger, &p, Uuid::new_v4()).await.unwrap();
+    let r = d
+        .execute_relance(&stranger, &p, Uuid::new_v4())
+        .await
+        .unwrap();
     assert!(relances(&r).is_empty());
-    assert_eq!(d.counts().await, before);
+    assert_eq!(d.relance_counts().await, before);
 }
