@@ -6,6 +6,7 @@
 
 pub mod ag;
 pub mod database;
+pub mod decoupage;
 pub mod embedded;
 pub mod fold;
 pub mod money;

@@ -94,6 +94,14 @@ pg_enum!(TypeDocument as "type_document" {
     Courrier => "courrier", Autre => "autre",
 });
 
+pg_enum!(
+    /// Where a document is in its indexing: waiting, being read, searchable, failed.
+    StatutIndexation as "statut_indexation" {
+        EnAttente => "en attente", Indexation => "en cours d'indexation", Indexe => "indexé",
+        Erreur => "erreur",
+    }
+);
+
 pg_enum!(Visibilite as "visibilite" { Staff => "équipe du syndic", Residence => "copropriétaires de la résidence" });
 
 impl Role {

@@ -12,6 +12,8 @@ use wakil_ocr::{Limits, Reader};
 #[derive(Clone)]
 pub struct Lecture {
     reader: Result<Arc<Reader>, String>,
+    /// The same engine with the library's limits (longer documents than invoices).
+    documents: Result<Arc<Reader>, String>,
     pub second_avis: Option<SecondAvis>,
 }
 
@@ -36,16 +38,23 @@ impl Lecture {
             .map_err(|e| e.to_string());
         Lecture {
             reader,
+            documents: lecteur_de_documents(),
             second_avis: None,
         }
     }
 
-    /// A given reader (tests, benchmarks).
+    /// A given invoice reader (tests, benchmarks); documents are read as configured.
     pub fn new(reader: Reader) -> Self {
         Lecture {
             reader: Ok(Arc::new(reader)),
+            documents: lecteur_de_documents(),
             second_avis: None,
         }
+    }
+
+    /// The reader of the document library, or why scanned documents cannot be read (French).
+    pub fn documents(&self) -> Result<Arc<Reader>, String> {
+        self.documents.clone()
     }
 
     /// With the model's second opinion (the agent's model, when it is enabled).
@@ -58,6 +67,25 @@ impl Lecture {
     pub fn reader(&self) -> Result<Arc<Reader>, String> {
         self.reader.clone()
     }
+}
+
+/// The library's reader: the configured engine, `WAKIL_DOCUMENT_MAX_MO` (default 50, at most
+/// 200) and `WAKIL_DOCUMENT_MAX_PAGES` (default 200, at most 1 000).
+fn lecteur_de_documents() -> Result<Arc<Reader>, String> {
+    let setting = |name: &str, max: u32, default: u32| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .filter(|n| (1..=max).contains(n))
+            .unwrap_or(default)
+    };
+    let limits = Limits {
+        max_bytes: u64::from(setting("WAKIL_DOCUMENT_MAX_MO", 200, 50)) * 1024 * 1024,
+        max_pages: setting("WAKIL_DOCUMENT_MAX_PAGES", 1000, 200),
+    };
+    wakil_ocr::engine_from_env()
+        .map(|engine| Arc::new(Reader::new(engine, limits)))
+        .map_err(|e| e.to_string())
 }
 
 /// The language model asked for a structured extraction (Ollama's `/api/chat` with a JSON

@@ -15,6 +15,7 @@ mod scope;
 pub mod ag;
 pub mod annulation;
 pub mod appel;
+pub mod documents;
 pub mod extraction;
 pub mod factures;
 pub mod impayes;
@@ -60,6 +61,8 @@ pub struct ToolContext {
     pub lecture: lecture::Lecture,
     /// Where a long tool reports its steps, when the channel shows them.
     pub progress: Option<lecture::Progress>,
+    /// The document library's embedding model and the indexing job's signals.
+    pub bibliotheque: documents::Bibliotheque,
 }
 
 impl ToolContext {
@@ -74,6 +77,7 @@ impl ToolContext {
             envoi: envoi::EnvoiConfig::from_env(),
             lecture: lecture::Lecture::from_env(),
             progress: None,
+            bibliotheque: documents::Bibliotheque::from_env(),
         }
     }
 
@@ -441,6 +445,9 @@ pub fn catalog() -> Vec<ToolSpec> {
         ToolSpec::read::<solde::SoldeCopro>(),
         ToolSpec::read::<rapport::RapportFinancier>(),
         ToolSpec::read::<factures::ListFactures>(),
+        ToolSpec::read::<documents::SearchDocuments>(),
+        ToolSpec::read::<documents::ListDocuments>(),
+        ToolSpec::write::<documents::AjouterDocument>(),
         ToolSpec::write::<paiement::RecordPayment>(),
         ToolSpec::write::<relance::SendRelance>(),
         ToolSpec::write::<annulation::AnnulerPaiement>(),

@@ -9,6 +9,7 @@
 //! arguments. Any word left unplaced means "not confident": the LLM answers. The router refuses
 //! nothing itself: the tools check the caller's scope.
 
+mod document;
 mod entities;
 mod facture;
 mod invitation;
@@ -54,6 +55,8 @@ pub enum Intent {
     CorrectionFacture,
     /// A draft invoice to validate.
     ValidationFacture,
+    /// A question about the text of a document (recognised apart: see [`document`]).
+    Documents,
 }
 
 impl Intent {
@@ -69,6 +72,7 @@ impl Intent {
             Intent::Invitation => "inviter",
             Intent::CorrectionFacture => "corriger_facture",
             Intent::ValidationFacture => "valider_facture",
+            Intent::Documents => "search_documents",
         }
     }
 
@@ -149,6 +153,9 @@ pub async fn route(
         });
     }
     let mut a = analyze(text, today, &[]);
+    if !a.has_amount() && document::recognise(text) {
+        return Ok(llm(Some(Intent::Documents), lang));
+    }
     let staff = caller.role.is_staff();
     let (intent, weak, follow_up) = match decide(&a.f, staff, a.has_amount()) {
         Decision::Intent(i, weak) => (i, weak, None),
@@ -1037,8 +1044,11 @@ fn build(
         put("residence", Value::String(r.clone()));
     }
     match intent {
-        // Recognised apart (`invitation`, `facture`), never built here.
-        Intent::Invitation | Intent::CorrectionFacture | Intent::ValidationFacture => {
+        // Recognised apart (`invitation`, `facture`, `document`), never built here.
+        Intent::Invitation
+        | Intent::CorrectionFacture
+        | Intent::ValidationFacture
+        | Intent::Documents => {
             return Err(Unsure);
         }
         Intent::Impayes => {

@@ -3,6 +3,7 @@
 
 mod ag;
 mod appel;
+mod bibliotheque;
 mod canal;
 mod conversation;
 mod documents;
@@ -24,6 +25,7 @@ pub use appel::{
     AppelEmis, AppelInsertion, AvisAppel, BudgetAnnuel, EcheanceAppel, Emetteur, LotAppele,
     NouvelAppel,
 };
+pub use bibliotheque::{DocumentAIndexer, DocumentEtat, IndexEcrit, Passage, RRF_K, Recherche};
 pub use canal::{
     Coordonnees, InvitationCreee, JustificatifAVerifier, NouvelleInvitation, Utilisateur,
     jeton_sha256, normaliser_jeton,

@@ -27,6 +27,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use wakil_agent::engine::Agent;
 use wakil_schema::store::Store;
+use wakil_tools::documents::indexation::Indexeur;
 use wakil_tools::envoi::OutboxWorker;
 
 /// How long running turns get to finish once the server stops.
@@ -106,8 +107,13 @@ pub struct Application {
     stop: watch::Sender<bool>,
     drained: mpsc::Receiver<()>,
     outbox: Option<OutboxWorker>,
+    indexeur: Indexeur,
     telegram: Option<Arc<Telegram>>,
 }
+
+/// Between two passes of the indexing job when nobody wakes it (generated documents wait at most
+/// this long).
+const INDEXATION_INTERVALLE: std::time::Duration = std::time::Duration::from_secs(20);
 
 impl Application {
     /// Binds `config.addr` (port 0: any free port) and wires the routes.
@@ -127,6 +133,15 @@ impl Application {
         let (stop, shutdown) = watch::channel(false);
         let (live, drained) = mpsc::channel(1);
         let max_upload = config.max_upload_bytes;
+        let indexeur = {
+            let ctx = agent.context();
+            Indexeur::new(
+                ctx.store.clone(),
+                ctx.files.clone(),
+                ctx.lecture.clone(),
+                ctx.bibliotheque.clone(),
+            )
+        };
         let agent = Arc::new(agent);
         let relay = Arc::new(Relay::new(agent.clone(), max_upload, live.downgrade()));
         let telegram = match config.telegram.clone() {
@@ -178,6 +193,7 @@ impl Application {
             stop,
             drained,
             outbox: None,
+            indexeur,
             telegram,
         })
     }
@@ -206,9 +222,11 @@ impl Application {
             stop,
             mut drained,
             outbox,
+            indexeur,
             telegram,
         } = self;
         let outbox = outbox.map(|w| w.spawn(stop.subscribe()));
+        let indexeur = indexeur.spawn(INDEXATION_INTERVALLE, stop.subscribe());
         let telegram = telegram.map(|t| tokio::spawn(t.run(stop.subscribe())));
         axum::serve(listener, router)
             .with_graceful_shutdown(async move {
@@ -223,6 +241,9 @@ impl Application {
         }
         if let Some(task) = telegram {
             let _ = task.await;
+        }
+        if tokio::time::timeout(DRAIN, indexeur).await.is_err() {
+            tracing::warn!("the indexing job was still reading a document at shutdown");
         }
         if let Some(task) = outbox
             && tokio::time::timeout(DRAIN, task).await.is_err()
