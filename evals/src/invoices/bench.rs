@@ -377,8 +377,11 @@ pub fn run(options: &Options, mut progress: impl FnMut(&str)) -> Result<Report, 
     );
     let mut corpus = Vec::new();
     for (l, layout) in Layout::ALL.into_iter().enumerate() {
-        let started = Instant::now();
-        let mut photos = Duration::ZERO;
+        progress(&format!(
+            "génération : {} × {}",
+            layout.name(),
+            options.per_layout
+        ));
         for i in 0..options.per_layout {
             let seed = options.seed * 10_000 + l as u64 * 1_000 + i as u64;
             let (supplier, residence) = pick(&directory, layout, seed);
@@ -391,9 +394,7 @@ pub fn run(options: &Options, mut progress: impl FnMut(&str)) -> Result<Report, 
                 today: options.today,
             })?;
             let scanned = scan(&inv.pdf, 200)?;
-            let photo_started = Instant::now();
             let photographed = photo(&inv.pdf, seed)?;
-            photos += photo_started.elapsed();
             corpus.push(Files {
                 layout,
                 seed,
@@ -401,13 +402,6 @@ pub fn run(options: &Options, mut progress: impl FnMut(&str)) -> Result<Report, 
                 bytes: [inv.pdf, scanned, photographed],
             });
         }
-        progress(&format!(
-            "généré : {} × {} en {:.1} s (photo : {:.2} s en moyenne)",
-            layout.name(),
-            options.per_layout,
-            started.elapsed().as_secs_f64(),
-            photos.as_secs_f64() / options.per_layout.max(1) as f64
-        ));
     }
     let mut samples = Vec::new();
     for (n, files) in corpus.iter().enumerate() {

@@ -253,11 +253,12 @@ impl<'s, 'a> Gen<'s, 'a> {
         ])
     }
 
-    /// A month's period, labelled, written as the month ("janvier 2025") or as two dates.
+    /// A month's period written as a month name or as two dates; `None` label means the value
+    /// stands alone ("Mois de janvier 2025").
     fn periode_mois(&mut self, debut: NaiveDate) -> [String; 2] {
         let fin = last_of_month(debut);
         match self.rng.below(3) {
-            0 => [s("Mois"), mois_annee(debut)],
+            0 => [s("Mois de"), mois_annee(debut)],
             1 => [s("Période"), mois_annee(debut)],
             _ => [
                 self.label(&["Période", "Période facturée", "Période de prestation"]),
@@ -688,7 +689,11 @@ impl<'s, 'a> Gen<'s, 'a> {
         doc.infos = vec![
             [self.facture_label(), numero.clone()],
             [self.date_label(), self.style.date(self.date)],
-            [self.label(&["Contrat n°", "Contrat d'entretien"]), contrat],
+            [s("Contrat d'entretien n°"), contrat],
+            [
+                self.label(&["Période", "Période facturée", "Trimestre"]),
+                periode,
+            ],
         ];
         if let Some(e) = echeance {
             doc.infos.push([self.echeance_label(), self.style.date(e)]);
@@ -696,11 +701,6 @@ impl<'s, 'a> Gen<'s, 'a> {
         if self.rng.chance(400) {
             self.rng.shuffle(&mut doc.infos);
         }
-        // The template shows the last pair, the period, below the others.
-        doc.infos.push([
-            self.label(&["Période", "Période facturée", "Trimestre"]),
-            periode,
-        ]);
         doc.objet = Some(s(
             "Objet : entretien des ascenseurs selon contrat, terme à échoir",
         ));

@@ -211,8 +211,8 @@ fn scans_and_photos_are_images_of_the_expected_size_and_deterministic() {
         .max()
         .unwrap();
     assert!(centre > 170, "paper in the centre: {centre}");
-    // (Other seeds give other geometry and light: see the unit tests of the parameters.)
     assert_eq!(photo(&a4.pdf, 5).unwrap(), jpeg, "same seed, same photo");
+    assert_ne!(photo(&a4.pdf, 6).unwrap(), jpeg);
 }
 
 #[test]
