@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
 use crate::llm::ToolCall;
+pub use wakil_tools::documents::embed::{FAKE_EMBEDDING_DIM, fake_embedding};
 
 /// What the scripted model does for one `/api/chat` request.
 #[derive(Clone, Debug)]
@@ -74,7 +75,7 @@ pub struct FakeOllama {
 }
 
 impl FakeOllama {
-    /// Serves `/api/chat`, `/api/version`, `/api/tags` and `/api/embed` ([`fake_embedding`]) on
+    /// Serves `/api/chat`, `/api/version`, `/api/tags` and `/api/embed` (`fake_embedding`) on
     /// `127.0.0.1`, on a free port.
     /// Panics if no port can be bound.
     pub async fn start(script: Vec<Turn>) -> FakeOllama {
@@ -173,59 +174,6 @@ impl Drop for FakeOllama {
         self.stopping.store(true, Ordering::SeqCst);
         self.server.abort();
     }
-}
-
-/// The fake model's dimension.
-pub const FAKE_EMBEDDING_DIM: usize = 384;
-
-/// A deterministic stand-in for an embedding model: words (lower case, accents folded, their
-/// first five letters, three letters or more) and their letter trigrams hashed into
-/// [`FAKE_EMBEDDING_DIM`] signed buckets, L2-normalised. Lexical, not semantic: it exercises the
-/// vector path (request, storage, HNSW, fusion) with vectors where shared words make neighbours.
-pub fn fake_embedding(text: &str) -> Vec<f32> {
-    fn hash(s: &str, seed: u64) -> u64 {
-        // FNV-1a: stable across runs and platforms.
-        s.bytes().fold(0xcbf2_9ce4_8422_2325 ^ seed, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        })
-    }
-    let mut v = vec![0f32; FAKE_EMBEDDING_DIM];
-    let mut add = |feature: &str, weight: f32| {
-        let h = hash(feature, 0);
-        let sign = if hash(feature, 1) & 1 == 0 { 1.0 } else { -1.0 };
-        v[(h % FAKE_EMBEDDING_DIM as u64) as usize] += sign * weight;
-    };
-    for word in text.split(|c: char| !c.is_alphanumeric()) {
-        let folded: String = word
-            .to_lowercase()
-            .chars()
-            .map(|c| match c {
-                'à' | 'â' | 'ä' => 'a',
-                'é' | 'è' | 'ê' | 'ë' => 'e',
-                'î' | 'ï' => 'i',
-                'ô' | 'ö' => 'o',
-                'ù' | 'û' | 'ü' => 'u',
-                'ç' => 'c',
-                c => c,
-            })
-            .collect();
-        if folded.chars().count() < 3 {
-            continue;
-        }
-        let stem: String = folded.chars().take(5).collect();
-        add(&stem, 1.0);
-        let chars: Vec<char> = format!("^{folded}$").chars().collect();
-        for w in chars.windows(3) {
-            add(&w.iter().collect::<String>(), 0.3);
-        }
-    }
-    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if norm > 0.0 {
-        v.iter_mut().for_each(|x| *x /= norm);
-    } else {
-        v[0] = 1.0;
-    }
-    v
 }
 
 /// `/api/embed`: `{"model", "input": string | [string]}` → `{"model", "embeddings": [[…]]}`.

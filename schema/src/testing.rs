@@ -109,6 +109,7 @@ fn code_hash() -> u64 {
         include_str!("../../migrations/0008_relances.sql"),
         include_str!("../../migrations/0009_canaux.sql"),
         include_str!("../../migrations/0010_extraction_factures.sql"),
+        include_str!("../../migrations/0011_index_documents.sql"),
         include_str!("ag.rs"),
         include_str!("seed/mod.rs"),
         include_str!("seed/generator.rs"),
@@ -117,6 +118,7 @@ fn code_hash() -> u64 {
         include_str!("seed/rng.rs"),
         include_str!("seed/tables.rs"),
         include_str!("seed/reglement_gueliz.md"),
+        include_str!("decoupage.rs"),
     ] {
         source.hash(&mut h);
     }
@@ -221,5 +223,28 @@ pub async fn fresh(template: Template) -> TestDb {
         admin_url,
         app_url,
         app_password: s.app_password.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A migration missing from `code_hash` would leave tests on a stale template (a column
+    /// "does not exist"): every file of `migrations/` is hashed.
+    #[test]
+    fn every_migration_is_in_the_template_hash() {
+        let source = include_str!("testing.rs");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations");
+        let mut n = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if name.ends_with(".sql") {
+                n += 1;
+                assert!(
+                    source.contains(&format!("\"../../migrations/{name}\"")),
+                    "{name} is not in code_hash"
+                );
+            }
+        }
+        assert!(n >= 11);
     }
 }

@@ -7,6 +7,7 @@ mod fakes;
 
 mod ag;
 mod brouillons;
+mod documents;
 mod invitation;
 mod money;
 mod outbox;
