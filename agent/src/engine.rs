@@ -14,10 +14,12 @@ use tokio::sync::mpsc::UnboundedSender;
 use uuid::Uuid;
 use wakil_schema::store::{AuditEntry, Claim, StoredMessage, Tenant};
 use wakil_schema::{Caller, MessageRole, StatutAction, StoreError};
-use wakil_tools::documents::SearchDocuments;
+use wakil_tools::documents::{AjouterDocument, SearchDocuments};
 use wakil_tools::extraction::ExtractInvoice;
 use wakil_tools::lecture::Progress;
-use wakil_tools::{Called, Tool, ToolContext, ToolError, ToolKind, ToolResult, ToolSpec};
+use wakil_tools::{
+    Called, Tool, ToolContext, ToolError, ToolKind, ToolResult, ToolSpec, WriteTool,
+};
 
 /// Where the agent sends what the user sees, as it happens.
 pub type Sink = UnboundedSender<Outbound>;
@@ -329,8 +331,28 @@ impl Agent {
         let mut turn = Turn::new(out, conversation, Path::FastPath, today);
         for file in &inbound.attachments {
             turn.emit(Outbound::File { file: file.clone() });
-            if caller.role.is_staff() {
-                // A file from the staff is a supplier invoice to read into a draft.
+            if caller.role.is_staff()
+                && let Some(mut args) = router::document::upload(text, &file.nom, &file.mime)
+            {
+                // A document for the library (its caption says so, or it is a text file):
+                // added once confirmed, then indexed.
+                args.insert("fichier".into(), serde_json::json!(file.id));
+                if let Some(r) = inbound
+                    .residence
+                    .as_deref()
+                    .filter(|r| !r.trim().is_empty())
+                {
+                    args.entry("residence").or_insert_with(|| r.into());
+                }
+                self.fast_call(
+                    caller,
+                    &mut turn,
+                    AjouterDocument::NAME,
+                    serde_json::Value::Object(args),
+                )
+                .await?;
+            } else if caller.role.is_staff() {
+                // Any other file from the staff is a supplier invoice to read into a draft.
                 self.fast_call(
                     caller,
                     &mut turn,

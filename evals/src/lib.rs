@@ -3,6 +3,7 @@
 
 mod case;
 pub mod invoices;
+pub mod retrieval;
 mod score;
 
 pub use case::{Case, Expect, ModelScript, load_dir};

@@ -134,30 +134,40 @@ fn ko(bytes: usize) -> String {
     format!("{} Ko", bytes.div_ceil(1024))
 }
 
+/// Loads the demo in `db` (a scratch database): the tools' context on it, dated like the demo,
+/// and its first syndic's gestionnaire.
+pub(crate) async fn demo_gestionnaire(
+    db: &Database,
+    files: FileStore,
+) -> Result<(ToolContext, Caller)> {
+    let admin = db.admin_pool().await?;
+    seed::seed_demo(&admin, DEMO_DATE).await?;
+    let gestionnaire = wakil_schema::store::list_users(&admin, false)
+        .await?
+        .into_iter()
+        .find(|u| u.syndic == seed::DEMO_SYNDICS[0] && u.role == Role::Gestionnaire)
+        .context("la démo n'a pas de gestionnaire")?;
+    admin.close().await;
+    let ctx = ToolContext::new(db.store(2).await?, Clock::Fixed(DEMO_DATE), files);
+    let caller = ctx
+        .store
+        .caller_by_email(
+            gestionnaire.email.as_deref().unwrap_or_default(),
+            Canal::Cli,
+        )
+        .await?
+        .context("gestionnaire de la démo")?;
+    Ok((ctx, caller))
+}
+
 /// Loads the demo in a scratch database `wakil_bench` of the embedded server under `data_dir`,
 /// runs every case `runs` times (after one warm-up run) and prints the statistics.
 pub async fn run(data_dir: &Path, opts: Options) -> Result<()> {
     anyhow::ensure!(opts.runs > 0, "--runs doit être au moins 1");
     let db = Database::open_scratch(data_dir, "wakil_bench").await?;
     let outcome = async {
-        let admin = db.admin_pool().await?;
-        seed::seed_demo(&admin, DEMO_DATE).await?;
-        let gestionnaire = wakil_schema::store::list_users(&admin, false)
-            .await?
-            .into_iter()
-            .find(|u| u.syndic == seed::DEMO_SYNDICS[0] && u.role == Role::Gestionnaire)
-            .context("la démo n'a pas de gestionnaire")?;
-        admin.close().await;
-        let files = FileStore::new(data_dir.join("wakil_bench-fichiers"));
-        let ctx = ToolContext::new(db.store(2).await?, Clock::Fixed(DEMO_DATE), files);
-        let caller = ctx
-            .store
-            .caller_by_email(
-                gestionnaire.email.as_deref().unwrap_or_default(),
-                Canal::Cli,
-            )
-            .await?
-            .context("gestionnaire de la démo")?;
+        let (ctx, caller) =
+            demo_gestionnaire(&db, FileStore::new(data_dir.join("wakil_bench-fichiers"))).await?;
         let bench = Bench {
             ctx,
             caller,

@@ -151,6 +151,11 @@ enum Command {
         #[arg(long)]
         telephone: Option<String>,
     },
+    /// The document library: add a file (indexed at once), list, re-index.
+    Docs {
+        #[command(subcommand)]
+        action: DocsAction,
+    },
     /// Set a user's web password (read from the standard input).
     Passwd {
         /// The user's e-mail.
@@ -184,6 +189,47 @@ enum Command {
         /// Where the scorecard files go.
         #[arg(long, default_value = "eval-results")]
         out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DocsAction {
+    /// Add a file (PDF, scanned image, .txt, .md) to a résidence's library and index it; running
+    /// the command is the confirmation.
+    Add {
+        file: PathBuf,
+        /// E-mail of the staff member who adds it.
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_user: String,
+        /// reglement, pv, contrat, courrier or autre.
+        #[arg(long = "type", value_parser = ["reglement", "pv", "contrat", "courrier", "autre"])]
+        type_document: String,
+        #[arg(long)]
+        titre: Option<String>,
+        /// The document's date (AAAA-MM-JJ; default today).
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+        /// staff (default) or residence (shared with its co-owners).
+        #[arg(long, value_parser = ["staff", "residence"])]
+        visibilite: Option<String>,
+        /// The résidence (name, city or id).
+        #[arg(long)]
+        residence: Option<String>,
+    },
+    /// The documents the user may read, with their indexing state.
+    List {
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_user: String,
+        #[arg(long)]
+        residence: Option<String>,
+    },
+    /// Queue one document (--id) or all that have a file again, and index them now: the same
+    /// text rewrites nothing; a new embedding model embeds every passage.
+    Reindex {
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_user: String,
+        #[arg(long)]
+        id: Option<i64>,
     },
 }
 
@@ -228,6 +274,16 @@ enum BenchTarget {
         /// Year of the yearly report (default: the year before the demo's date).
         #[arg(long)]
         annee: Option<i32>,
+    },
+    /// Retrieval on the demo documents: the questions of evals/retrieval/questions.toml in
+    /// full-text, vector and hybrid modes (recall@5, MRR@10), on fresh demo data (a scratch
+    /// database); embeddings from WAKIL_EMBED_MODEL when it answers, else a lexical stand-in.
+    Documents {
+        #[arg(long, default_value = wakil_evals::retrieval::QUESTIONS_FILE)]
+        questions: PathBuf,
+        /// Use the lexical stand-in even when a model is configured.
+        #[arg(long)]
+        fake: bool,
     },
     /// Read synthetic supplier invoices (six layouts × N, each as its PDF, a 200-dpi scan and a
     /// degraded phone photo) with the OCR and the parser: precision and recall per field, exact
@@ -300,6 +356,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 annee: *annee,
             };
             crate::bench_render::run(&cli.data_dir, options).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Bench {
+            target: Some(BenchTarget::Documents { questions, fake }),
+            ..
+        } => {
+            cli.embedded_only("wakil bench documents")?;
+            crate::bench_documents::run(&cli.data_dir, questions, *fake).await?;
             return Ok(ExitCode::SUCCESS);
         }
         Command::Bench {
@@ -527,11 +591,50 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
             limite,
             relancer,
         } => outbox(db, *statut, *limite, *relancer).await?,
+        Command::Docs { action } => {
+            let email = match action {
+                DocsAction::Add { as_user, .. }
+                | DocsAction::List { as_user, .. }
+                | DocsAction::Reindex { as_user, .. } => as_user,
+            };
+            let (ctx, caller) = session(cli, db, email).await?;
+            let outcome = match action {
+                DocsAction::Add {
+                    file,
+                    type_document,
+                    titre,
+                    date,
+                    visibilite,
+                    residence,
+                    ..
+                } => {
+                    let ajout = crate::docs::Ajout {
+                        type_document,
+                        titre: titre.as_deref(),
+                        date: *date,
+                        visibilite: visibilite.as_deref(),
+                        residence: residence.as_deref(),
+                    };
+                    crate::docs::add(&ctx, &caller, file, &ajout).await
+                }
+                DocsAction::List { residence, .. } => {
+                    crate::docs::list(&ctx, &caller, residence.as_deref()).await
+                }
+                DocsAction::Reindex { id, .. } => crate::docs::reindex(&ctx, &caller, *id).await,
+            };
+            ctx.store.close().await;
+            outcome?;
+        }
         Command::Tool { name: None, .. }
         | Command::Stop
         | Command::Eval { .. }
         | Command::Bench {
-            target: Some(BenchTarget::Render { .. } | BenchTarget::Invoices { .. }),
+            target:
+                Some(
+                    BenchTarget::Render { .. }
+                    | BenchTarget::Invoices { .. }
+                    | BenchTarget::Documents { .. },
+                ),
             ..
         } => {}
     }
@@ -757,26 +860,11 @@ async fn invite(
     canal: &str,
     telephone: Option<&str>,
 ) -> Result<()> {
-    let spec = wakil_tools::find("inviter").context("outil inviter")?;
     let mut args = serde_json::json!({ "personne": personne, "canal": canal });
     if let Some(t) = telephone {
         args["telephone"] = serde_json::Value::String(t.to_string());
     }
-    let plan = match spec.call(ctx, caller, args).await? {
-        Called::Pending(p) => p,
-        Called::Done(r) => anyhow::bail!(
-            "inviter aurait dû attendre une confirmation : {}",
-            r.summary
-        ),
-    };
-    let r = spec
-        .execute(ctx, caller, plan.plan, uuid::Uuid::new_v4())
-        .await
-        .inspect_err(|e| {
-            if let ToolError::Internal(detail) = e {
-                tracing::error!(%detail, "inviter failed");
-            }
-        })?;
+    let r = confirmed(ctx, caller, "inviter", args).await?;
     out!("{}\n", r.summary);
     if let Some(lien) = r.output["lien"].as_str() {
         out!("Lien : {lien}");
@@ -788,6 +876,30 @@ async fn invite(
         out!("\n{i}");
     }
     Ok(())
+}
+
+/// A write planned and run at once: running the command is the confirmation.
+pub(crate) async fn confirmed(
+    ctx: &ToolContext,
+    caller: &Caller,
+    tool: &str,
+    args: serde_json::Value,
+) -> Result<wakil_tools::ToolResult> {
+    let spec = wakil_tools::find(tool).with_context(|| format!("outil {tool}"))?;
+    let plan = match spec.call(ctx, caller, args).await? {
+        Called::Pending(p) => p,
+        Called::Done(r) => {
+            anyhow::bail!("{tool} aurait dû attendre une confirmation : {}", r.summary)
+        }
+    };
+    Ok(spec
+        .execute(ctx, caller, plan.plan, uuid::Uuid::new_v4())
+        .await
+        .inspect_err(|e| {
+            if let ToolError::Internal(detail) = e {
+                tracing::error!(%detail, "{tool} failed");
+            }
+        })?)
 }
 
 /// `wakil passwd EMAIL`: the new password from the first line of the standard input.

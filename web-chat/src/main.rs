@@ -1,9 +1,11 @@
 //! `wakil`: the one binary. Subcommands: serve, migrate, seed, tool, bench, ask, eval.
 
+mod bench_documents;
 mod bench_render;
 mod bench_ws;
 mod cli;
 mod converse;
+mod docs;
 
 use clap::Parser;
 

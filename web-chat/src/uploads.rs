@@ -29,7 +29,9 @@ pub enum UploadError {
         .max / (1024 * 1024)
     )]
     TooLarge { max: usize },
-    #[error("Type de fichier non pris en charge : envoyez une photo (JPEG, PNG, WebP) ou un PDF.")]
+    #[error(
+        "Type de fichier non pris en charge : envoyez une photo (JPEG, PNG, WebP), un PDF, ou un texte (.txt, .md)."
+    )]
     Unsupported,
     #[error(
         "Erreur interne : réessayez dans un instant. Si cela persiste, contactez votre syndic."
@@ -47,6 +49,21 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
         .iter()
         .find(|(_, magic, at)| bytes.get(*at..*at + magic.len()) == Some(*magic))
         .map(|(mime, _, _)| *mime)
+}
+
+/// A text or Markdown document (for the library): named `.txt` or `.md`, and UTF-8 text
+/// without control characters but line breaks, tabs and page breaks.
+pub fn texte(name: &str, bytes: &[u8]) -> Option<&'static str> {
+    let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
+    let mime = match ext.as_str() {
+        "md" | "markdown" => "text/markdown",
+        "txt" => "text/plain",
+        _ => return None,
+    };
+    let s = std::str::from_utf8(bytes).ok()?;
+    s.chars()
+        .all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t' | '\u{c}'))
+        .then_some(mime)
 }
 
 /// A file name as the user sees it: without any path or control character, at most 120
@@ -73,7 +90,7 @@ pub fn clean_name(raw: &str, mime: &str) -> String {
 }
 
 /// Stores `bytes` sent by `caller` as a file of theirs: checked (not empty, at most `max` bytes,
-/// a photo or a PDF), bytes first, then the row (a row always has its bytes).
+/// a photo, a PDF or a text document), bytes first, then the row (a row always has its bytes).
 pub async fn store_upload(
     store: &Store,
     files: &FileStore,
@@ -88,7 +105,9 @@ pub async fn store_upload(
     if bytes.len() > max {
         return Err(UploadError::TooLarge { max });
     }
-    let mime = sniff(bytes).ok_or(UploadError::Unsupported)?;
+    let mime = sniff(bytes)
+        .or_else(|| texte(name, bytes))
+        .ok_or(UploadError::Unsupported)?;
     let nom = clean_name(name, mime);
     let id = Uuid::new_v4();
     files.write(caller.syndic_id, id, bytes).await?;
@@ -127,6 +146,18 @@ mod tests {
         assert_eq!(sniff(b"MZ\x90\0 an executable"), None);
         assert_eq!(sniff(b"<html>"), None);
         assert_eq!(sniff(b""), None);
+    }
+
+    #[test]
+    fn text_documents_are_named_and_clean() {
+        assert_eq!(
+            texte("reglement.md", "# Règlement\n".as_bytes()),
+            Some("text/markdown")
+        );
+        assert_eq!(texte("note.TXT", b"a\x0cb"), Some("text/plain"));
+        assert_eq!(texte("note.txt", b"a\x00b"), None);
+        assert_eq!(texte("note.txt", b"\xff\xfe"), None);
+        assert_eq!(texte("script.sh", b"echo"), None);
     }
 
     #[test]

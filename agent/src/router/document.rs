@@ -3,7 +3,12 @@
 //! `search_documents`; when the model is down, to `search_documents` directly, whose passages
 //! and sources are the answer. "Règlement" is also a payment: a message with an amount is not
 //! a document question.
+//!
+//! A file the staff send with a caption naming a document ("règlement de la résidence
+//! Guéliz, à partager avec les copropriétaires") goes to the library (`ajouter_document`, a
+//! confirmed write); other staff files are supplier invoices.
 
+use serde_json::{Map, Value};
 use wakil_schema::fold::fold;
 
 /// Words that name a document (folded: lower case, no accents).
@@ -31,21 +36,95 @@ const PAIEMENT: &[&str] = &[
     "cheque", "virement", "especes", "paye", "payer", "encaisse", "recu",
 ];
 
-/// Whether `text` (without an amount) asks about the text of a document.
-pub fn recognise(text: &str) -> bool {
+/// Words of a caption that shares the document with the co-owners.
+const PARTAGE: &[&str] = &[
+    "partager",
+    "partage",
+    "copropriétaires",
+    "coproprietaires",
+    "visible",
+    "tous",
+];
+
+/// The folded text and a test of whether it holds a word (or a phrase).
+fn mots(text: &str) -> impl Fn(&str) -> bool {
     let folded = fold(text);
-    let mots: Vec<&str> = folded
+    let mots: Vec<String> = folded
         .split(|c: char| !(c.is_alphanumeric() || c == '-'))
         .filter(|m| !m.is_empty())
+        .map(str::to_string)
         .collect();
-    let contient = |m: &str| {
+    move |m: &str| {
+        let m = fold(m);
         if m.contains(' ') {
-            folded.contains(m)
+            folded.contains(&m)
         } else {
             mots.contains(&m)
         }
-    };
+    }
+}
+
+/// Whether `text` (without an amount) asks about the text of a document.
+pub fn recognise(text: &str) -> bool {
+    let contient = mots(text);
     MOTS.iter().any(|m| contient(m)) && !PAIEMENT.iter().any(|m| contient(m))
+}
+
+/// The arguments of `ajouter_document` (but the file) when a staff file is a document: its
+/// caption names one, or it is a text or Markdown file. Type from the caption, else the file's
+/// name; shared with the co-owners only when the caption says so; the résidence as the caption
+/// names it ("… de la résidence Les Orangers").
+pub fn upload(caption: &str, file_name: &str, mime: &str) -> Option<Map<String, Value>> {
+    let texte = mime.starts_with("text/") || mime.ends_with("markdown");
+    if !texte && !(recognise(caption) || mots(caption)("bibliotheque")) {
+        return None;
+    }
+    let de_la_legende = mots(caption);
+    let nom = file_name.replace(['_', '.'], " ");
+    let du_nom = mots(&nom);
+    let est = |m: &[&str]| m.iter().any(|w| de_la_legende(w)) || m.iter().any(|w| du_nom(w));
+    let type_document = if est(&["reglement", "l9anon", "qanon", "النظام"]) {
+        "reglement"
+    } else if est(&["pv", "proces verbal", "proces-verbal", "المحضر"]) {
+        "pv"
+    } else if est(&["contrat", "العقد"]) {
+        "contrat"
+    } else if est(&["courrier", "lettre", "circulaire"]) {
+        "courrier"
+    } else {
+        "autre"
+    };
+    let mut args = Map::new();
+    args.insert("type".into(), type_document.into());
+    let partage = PARTAGE.iter().any(|w| de_la_legende(w));
+    args.insert(
+        "visibilite".into(),
+        if partage { "residence" } else { "staff" }.into(),
+    );
+    if let Some(r) = residence_nommee(caption) {
+        args.insert("residence".into(), r.into());
+    }
+    Some(args)
+}
+
+/// "… de la résidence Les Orangers, à partager" → "Les Orangers": the words after
+/// "résidence", up to punctuation or a linking word.
+fn residence_nommee(caption: &str) -> Option<String> {
+    let words: Vec<&str> = caption.split_whitespace().collect();
+    let at = words.iter().position(|w| fold(w).trim() == "residence")?;
+    let mut nom: Vec<&str> = Vec::new();
+    for w in &words[at + 1..] {
+        if matches!(fold(w).trim(), "a" | "pour" | "avec" | "et" | "visible") {
+            break;
+        }
+        let fin = w.ends_with([',', ';', '.', ':', ')']);
+        nom.push(w.trim_end_matches([',', ';', '.', ':', ')']));
+        if fin {
+            break;
+        }
+    }
+    let nom = nom.join(" ");
+    (!nom.is_empty()).then_some(nom)
 }
 
 #[cfg(test)]
@@ -64,6 +143,31 @@ mod tests {
         ] {
             assert!(recognise(q), "{q}");
         }
+    }
+
+    #[test]
+    fn a_staff_file_with_a_document_caption_goes_to_the_library() {
+        let a = upload(
+            "Règlement de copropriété de la résidence Les Orangers, à partager avec les copropriétaires",
+            "scan.pdf",
+            "application/pdf",
+        )
+        .unwrap();
+        assert_eq!(a["type"], "reglement");
+        assert_eq!(a["visibilite"], "residence");
+        assert_eq!(a["residence"], "Les Orangers");
+        let a = upload("contrat ascenseur", "c.pdf", "application/pdf").unwrap();
+        assert_eq!(
+            (a["type"].as_str(), a["visibilite"].as_str()),
+            (Some("contrat"), Some("staff"))
+        );
+        assert!(a.get("residence").is_none());
+        // A Markdown file is a document whatever its caption; its name gives the type.
+        let a = upload("", "pv_ago_2025.md", "text/markdown").unwrap();
+        assert_eq!(a["type"], "pv");
+        // An invoice photo is not.
+        assert!(upload("", "IMG_2041.jpg", "image/jpeg").is_none());
+        assert!(upload("facture Lydec de janvier", "f.pdf", "application/pdf").is_none());
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! arguments. Any word left unplaced means "not confident": the LLM answers. The router refuses
 //! nothing itself: the tools check the caller's scope.
 
-mod document;
+pub(crate) mod document;
 mod entities;
 mod facture;
 mod invitation;

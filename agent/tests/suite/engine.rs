@@ -217,7 +217,11 @@ async fn a_co_owner_is_offered_only_their_tools() {
         .iter()
         .map(|t| t["function"]["name"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(offered, vec!["solde_copro".to_string()]);
+    // Their account, and the documents shared with their résidence (filtered in SQL).
+    assert_eq!(
+        offered,
+        vec!["solde_copro", "search_documents", "list_documents"]
+    );
 }
 
 #[tokio::test]

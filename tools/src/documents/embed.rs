@@ -165,19 +165,7 @@ pub fn fake_embedding(text: &str) -> Vec<f32> {
         v[(h % FAKE_EMBEDDING_DIM as u64) as usize] += sign * weight;
     };
     for word in text.split(|c: char| !c.is_alphanumeric()) {
-        let folded: String = word
-            .to_lowercase()
-            .chars()
-            .map(|c| match c {
-                'à' | 'â' | 'ä' => 'a',
-                'é' | 'è' | 'ê' | 'ë' => 'e',
-                'î' | 'ï' => 'i',
-                'ô' | 'ö' => 'o',
-                'ù' | 'û' | 'ü' => 'u',
-                'ç' => 'c',
-                c => c,
-            })
-            .collect();
+        let folded = wakil_schema::fold::fold(word);
         if folded.chars().count() < 3 {
             continue;
         }

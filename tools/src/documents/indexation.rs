@@ -269,8 +269,8 @@ impl Indexeur {
     }
 }
 
-/// The text of a plain-text or Markdown file (UTF-8, else Latin-1 as Windows saves it); `None`
-/// for anything else.
+/// The text of a plain-text or Markdown file (UTF-8, as uploads are checked); `None` for
+/// anything else.
 fn texte_brut(mime: &str, bytes: &[u8]) -> Option<String> {
     let mime = mime.to_ascii_lowercase();
     let textuel = mime.starts_with("text/") || mime.ends_with("markdown");
@@ -278,10 +278,7 @@ fn texte_brut(mime: &str, bytes: &[u8]) -> Option<String> {
         return None;
     }
     let sans_bom = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    Some(match std::str::from_utf8(sans_bom) {
-        Ok(s) => s.to_string(),
-        Err(_) => sans_bom.iter().map(|&b| char::from(b)).collect(),
-    })
+    std::str::from_utf8(sans_bom).ok().map(str::to_string)
 }
 
 /// Plain text has pages only where it has form feeds.
@@ -310,11 +307,7 @@ mod tests {
             texte_brut("text/plain; charset=utf-8", b"\xEF\xBB\xBFR\xC3\xA8gle").as_deref(),
             Some("Règle")
         );
-        // Latin-1, as an old Windows editor saves it.
-        assert_eq!(
-            texte_brut("text/plain", b"R\xE8gle").as_deref(),
-            Some("Règle")
-        );
+        assert_eq!(texte_brut("text/plain", b"R\xE8gle"), None);
         assert_eq!(texte_brut("application/pdf", b"%PDF-1.7"), None);
         // A PDF sent as text/plain is still a PDF.
         assert_eq!(texte_brut("text/plain", b"%PDF-1.7\n"), None);

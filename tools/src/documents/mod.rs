@@ -259,14 +259,7 @@ impl Tool for SearchDocuments {
         }
         let (vecteur, recherche) = vecteur_de(ctx, &question).await;
         let mut t = ctx.store.tenant_read(caller.syndic_id).await?;
-        // A co-owner's documents are those of their own résidences, decided in SQL.
-        let residence_id = if caller.role.is_staff() {
-            scope::residence(&mut t, caller, args.residence.as_deref())
-                .await?
-                .map(|r| r.id)
-        } else {
-            None
-        };
+        let residence_id = residence_filtre(&mut t, caller, args.residence.as_deref()).await?;
         let passages = t
             .rechercher(
                 caller,
@@ -296,6 +289,19 @@ impl Tool for SearchDocuments {
             question,
         })
     }
+}
+
+/// The résidence a search or a listing is narrowed to: the one the staff name (a président's
+/// own); none for a co-owner, whose documents are those of their own résidences, decided in SQL.
+async fn residence_filtre(
+    t: &mut wakil_schema::store::Tenant,
+    caller: &Caller,
+    query: Option<&str>,
+) -> Result<Option<i64>, ToolError> {
+    if !caller.role.is_staff() {
+        return Ok(None);
+    }
+    Ok(scope::residence(t, caller, query).await?.map(|r| r.id))
 }
 
 /// The question's embedding, when a model answers, and how the search will run (French).
@@ -331,28 +337,12 @@ fn passage_trouve(p: Passage, question: &str) -> PassageTrouve {
     }
 }
 
-/// Lower case without accents, for matching words.
-fn plier(mot: &str) -> String {
-    mot.to_lowercase()
-        .chars()
-        .map(|c| match c {
-            'à' | 'â' | 'ä' | 'á' => 'a',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'î' | 'ï' => 'i',
-            'ô' | 'ö' => 'o',
-            'ù' | 'û' | 'ü' => 'u',
-            'ç' => 'c',
-            c => c,
-        })
-        .collect()
-}
-
 /// The window of about `mots` words of `texte` holding most of the question's words (compared
 /// on their first five letters, accents aside; words of three letters or fewer are ignored),
 /// those words between ** **, with "…" where the text is cut.
 pub fn extrait(texte: &str, question: &str, mots: usize) -> String {
     let racine = |m: &str| -> Option<String> {
-        let m = plier(m.trim_matches(|c: char| !c.is_alphanumeric()));
+        let m = wakil_schema::fold::fold(m.trim_matches(|c: char| !c.is_alphanumeric()));
         (m.chars().count() > 3).then(|| m.chars().take(5).collect())
     };
     let cherches: HashSet<String> = question.split_whitespace().filter_map(racine).collect();
@@ -505,13 +495,7 @@ impl Tool for ListDocuments {
             .as_ref()
             .map(|e| e.modele().to_string());
         let mut t = ctx.store.tenant_read(caller.syndic_id).await?;
-        let residence_id = if caller.role.is_staff() {
-            scope::residence(&mut t, caller, args.residence.as_deref())
-                .await?
-                .map(|r| r.id)
-        } else {
-            None
-        };
+        let residence_id = residence_filtre(&mut t, caller, args.residence.as_deref()).await?;
         let documents = t
             .documents_lisibles(caller, residence_id, None, modele.as_deref(), limite)
             .await?;
@@ -692,7 +676,13 @@ impl WriteTool for AjouterDocument {
                 "Ce fichier est déjà dans la bibliothèque : « {titre} »."
             )));
         }
-        let residence = scope::residence(&mut t, caller, args.residence.as_deref()).await?;
+        let mut residence = scope::residence(&mut t, caller, args.residence.as_deref()).await?;
+        // A syndic with one résidence need not name it.
+        if residence.is_none()
+            && let [seule] = t.residences(None).await?.as_slice()
+        {
+            residence = Some(seule.clone());
+        }
         t.commit().await?;
         let visibilite = args.visibilite.unwrap_or(Visibilite::Staff);
         let Some(residence) = residence else {
