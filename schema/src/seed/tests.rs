@@ -355,10 +355,7 @@ async fn check_demo(pool: &PgPool, today: NaiveDate, report: &SeedReport) -> Tes
         assert_eq!(*visibilite, d.visibilite);
         assert!(*chunks >= 5, "{titre}: {chunks} chunks");
     }
-    assert_eq!(
-        docs.iter().filter(|d| d.1 == Visibilite::Staff).count(),
-        1
-    );
+    assert_eq!(docs.iter().filter(|d| d.1 == Visibilite::Staff).count(), 1);
     let hits = scalar(
         "SELECT count(*) FROM document_chunks c JOIN documents d ON d.id = c.document_id \
          WHERE c.syndic_id = $1 AND $2 IS NOT NULL AND d.type = 'contrat' \
@@ -534,7 +531,10 @@ fn reglement_is_several_pages_of_articles() {
 #[test]
 fn demo_documents_are_titled_dated_sections() {
     for d in DOCUMENTS_GUELIZ {
-        assert_eq!(d.texte.lines().next(), Some(format!("# {}", d.titre).as_str()));
+        assert_eq!(
+            d.texte.lines().next(),
+            Some(format!("# {}", d.titre).as_str())
+        );
         assert!((2023..=2025).contains(&d.date.year()), "{}", d.titre);
         let words = d.texte.split_whitespace().count();
         let range = if d.type_document == TypeDocument::Contrat {
@@ -546,7 +546,9 @@ fn demo_documents_are_titled_dated_sections() {
         let sections = generator::split_sections(d.texte);
         assert!(sections.len() >= 6, "{}", d.titre);
         assert!(
-            sections.iter().all(|s| !s.1.contains("TODO") && !s.1.contains("# ")),
+            sections
+                .iter()
+                .all(|s| !s.1.contains("TODO") && !s.1.contains("# ")),
             "{}",
             d.titre
         );
