@@ -359,7 +359,7 @@ async fn check_demo(pool: &PgPool, today: NaiveDate, report: &SeedReport) -> Tes
     let hits = scalar(
         "SELECT count(*) FROM document_chunks c JOIN documents d ON d.id = c.document_id \
          WHERE c.syndic_id = $1 AND $2 IS NOT NULL AND d.type = 'contrat' \
-         AND c.tsv @@ websearch_to_tsquery('french', 'personne bloquée cabine')",
+         AND c.tsv @@ websearch_to_tsquery('french', 'astreinte cabine')",
         atlas,
     )
     .await?;
