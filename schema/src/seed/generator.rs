@@ -105,6 +105,21 @@ pub(crate) struct Extras {
     /// Index of an OCR-extracted draft invoice template.
     pub draft: Option<usize>,
     pub lieu_ag: String,
+    /// Other documents of the résidence's library (contracts, letters, notes).
+    pub documents: &'static [DemoDocument],
+}
+
+/// A markdown document of a résidence's library, recorded like the règlement (chunked by `## `
+/// section).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DemoDocument {
+    /// The title stored; the same as the text's `# ` heading.
+    pub titre: &'static str,
+    /// The markdown text (`include_str!`).
+    pub texte: &'static str,
+    pub type_document: TypeDocument,
+    pub date: NaiveDate,
+    pub visibilite: Visibilite,
 }
 
 #[derive(Debug, Clone)]
@@ -1151,6 +1166,18 @@ impl Generator {
         if let Some(text) = spec.extras.reglement {
             self.reglement(sy, spec, rid, text, chunk);
         }
+        for d in spec.extras.documents {
+            self.document(
+                sy,
+                Some(rid),
+                d.titre.to_string(),
+                d.type_document,
+                Some(d.date),
+                d.visibilite,
+                d.texte,
+                chunk,
+            );
+        }
 
         // Demandes d'intervention: the first one recent and still open.
         let has = |c: Categorie| spec.layout.budget().iter().any(|l| l.0 == c);
@@ -1921,6 +1948,7 @@ impl Generator {
             ),
             TypeDocument::Pv,
             Some(add_days(date, 7)),
+            Visibilite::Residence,
             &pv,
             chunk,
         );
@@ -1941,6 +1969,7 @@ impl Generator {
             format!("Règlement de copropriété – {}", spec.nom),
             TypeDocument::Reglement,
             Some(ymd(2012, 3, 15)),
+            Visibilite::Residence,
             text,
             chunk,
         );
@@ -1955,6 +1984,7 @@ impl Generator {
         titre: String,
         kind: TypeDocument,
         date: Option<NaiveDate>,
+        visibilite: Visibilite,
         text: &str,
         chunk: &mut Chunk,
     ) {
@@ -1982,8 +2012,9 @@ impl Generator {
             titre,
             r#type: kind,
             date_document: date,
+            // A document shown to the co-owners belongs to a résidence (a CHECK of the table).
             visibilite: if rid.is_some() {
-                Visibilite::Residence
+                visibilite
             } else {
                 Visibilite::Staff
             },

@@ -26,12 +26,12 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::{PgPool, Row};
 
-use crate::types::{Categorie, Role};
+use crate::types::{Categorie, Role, TypeDocument, Visibilite};
 
 use data::{AMENDIS, Distributeur, LYDEC, NOMS_RESIDENCES, RADEEMA, REDAL, RUES, SOCIETES, VILLES};
 use generator::{
-    Chunk, Extras, Generator, ResidenceSpec, StaffSpec, Style, SupplierKey, SupplierSpec,
-    SyndicSpec,
+    Chunk, DemoDocument, Extras, Generator, ResidenceSpec, StaffSpec, Style, SupplierKey,
+    SupplierSpec, SyndicSpec,
 };
 use layout::Layout;
 pub use rng::Rng;
@@ -40,6 +40,55 @@ use tables::{Ids, TABLES};
 /// The règlement de copropriété of "Résidence Les Jardins de Guéliz" (markdown, one `##` per
 /// article).
 pub const REGLEMENT_GUELIZ: &str = include_str!("reglement_gueliz.md");
+
+/// The other documents of the Guéliz library: contracts with the demo's suppliers (lifts,
+/// security, cleaning), a letter to the co-owners about the works of building B, and a note of
+/// the syndic's team on the recovery of unpaid charges (staff only).
+const DOCUMENTS_GUELIZ: &[DemoDocument] = &[
+    DemoDocument {
+        titre: "Contrat d'entretien des ascenseurs – Résidence Les Jardins de Guéliz",
+        texte: include_str!("documents/contrat_ascenseur_gueliz.md"),
+        type_document: TypeDocument::Contrat,
+        date: const_date(2023, 12, 18),
+        visibilite: Visibilite::Residence,
+    },
+    DemoDocument {
+        titre: "Contrat de nettoyage des parties communes – Résidence Les Jardins de Guéliz",
+        texte: include_str!("documents/contrat_nettoyage_gueliz.md"),
+        type_document: TypeDocument::Contrat,
+        date: const_date(2024, 3, 22),
+        visibilite: Visibilite::Residence,
+    },
+    DemoDocument {
+        titre: "Note interne – Procédure de recouvrement des charges impayées – Résidence Les Jardins de Guéliz",
+        texte: include_str!("documents/note_contentieux_gueliz.md"),
+        type_document: TypeDocument::Autre,
+        date: const_date(2025, 2, 10),
+        visibilite: Visibilite::Staff,
+    },
+    DemoDocument {
+        titre: "Contrat de prestations de gardiennage – Résidence Les Jardins de Guéliz",
+        texte: include_str!("documents/contrat_gardiennage_gueliz.md"),
+        type_document: TypeDocument::Contrat,
+        date: const_date(2025, 6, 26),
+        visibilite: Visibilite::Residence,
+    },
+    DemoDocument {
+        titre: "Courrier aux copropriétaires – Travaux d'étanchéité et de façade du bâtiment B",
+        texte: include_str!("documents/courrier_travaux_gueliz.md"),
+        type_document: TypeDocument::Courrier,
+        date: const_date(2025, 7, 7),
+        visibilite: Visibilite::Residence,
+    },
+];
+
+/// A date in a constant (`NaiveDate::MIN` if invalid, which a test rules out).
+const fn const_date(y: i32, m: u32, d: u32) -> NaiveDate {
+    match NaiveDate::from_ymd_opt(y, m, d) {
+        Some(date) => date,
+        None => NaiveDate::MIN,
+    }
+}
 
 /// The password of every demo user (the demo is public; change it with `wakil passwd`).
 pub const DEMO_PASSWORD: &str = "wakil2026";
@@ -517,6 +566,7 @@ fn demo_specs() -> Vec<SyndicSpec> {
             reglement: Some(REGLEMENT_GUELIZ),
             draft: Some(2),
             lieu_ag: "Salle polyvalente de la résidence, rez-de-chaussée du bâtiment A".into(),
+            documents: DOCUMENTS_GUELIZ,
         },
     );
     gueliz.chronic = 2;

@@ -335,6 +335,36 @@ async fn check_demo(pool: &PgPool, today: NaiveDate, report: &SeedReport) -> Tes
     .await?;
     assert_eq!(full_sha, stored);
 
+    // The other documents of Guéliz: three contracts and a letter for the co-owners, a note for
+    // the syndic's team only; every one chunked by section.
+    let docs: Vec<(TypeDocument, Visibilite, String, i64)> = sqlx::query_as(
+        "SELECT d.type, d.visibilite, d.titre, count(c.*) FROM documents d \
+         JOIN residences r ON r.id = d.residence_id \
+         JOIN document_chunks c ON c.document_id = d.id \
+         WHERE d.syndic_id = $1 AND r.nom = 'Résidence Les Jardins de Guéliz' \
+           AND d.type IN ('contrat', 'courrier', 'autre') \
+         GROUP BY d.id ORDER BY d.date_document",
+    )
+    .bind(atlas)
+    .fetch_all(pool)
+    .await?;
+    assert_eq!(docs.len(), DOCUMENTS_GUELIZ.len(), "{docs:?}");
+    for ((kind, visibilite, titre, chunks), d) in docs.iter().zip(DOCUMENTS_GUELIZ) {
+        assert_eq!(titre, d.titre);
+        assert_eq!(*kind, d.type_document);
+        assert_eq!(*visibilite, d.visibilite);
+        assert!(*chunks >= 5, "{titre}: {chunks} chunks");
+    }
+    assert_eq!(docs.iter().filter(|d| d.1 == Visibilite::Staff).count(), 1);
+    let hits = scalar(
+        "SELECT count(*) FROM document_chunks c JOIN documents d ON d.id = c.document_id \
+         WHERE c.syndic_id = $1 AND $2 IS NOT NULL AND d.type = 'contrat' \
+         AND c.tsv @@ websearch_to_tsquery('french', 'astreinte cabine')",
+        atlas,
+    )
+    .await?;
+    assert!(hits >= 1);
+
     // Row-level security: the application role sees Al Manar's rows only.
     let mut tx = pool.begin().await?;
     sqlx::query("SET LOCAL ROLE wakil_app")
@@ -496,6 +526,41 @@ fn reglement_is_several_pages_of_articles() {
             .count(),
         30
     );
+}
+
+#[test]
+fn demo_documents_are_titled_dated_sections() {
+    for d in DOCUMENTS_GUELIZ {
+        assert_eq!(
+            d.texte.lines().next(),
+            Some(format!("# {}", d.titre).as_str())
+        );
+        assert!((2023..=2025).contains(&d.date.year()), "{}", d.titre);
+        let words = d.texte.split_whitespace().count();
+        let range = if d.type_document == TypeDocument::Contrat {
+            1_800..=3_000
+        } else {
+            450..=900
+        };
+        assert!(range.contains(&words), "{}: {words} words", d.titre);
+        let sections = generator::split_sections(d.texte);
+        assert!(sections.len() >= 6, "{}", d.titre);
+        assert!(
+            sections
+                .iter()
+                .all(|s| !s.1.contains("TODO") && !s.1.contains("# ")),
+            "{}",
+            d.titre
+        );
+    }
+    // Only the note on the recovery of unpaid charges is kept from the co-owners.
+    let staff: Vec<&str> = DOCUMENTS_GUELIZ
+        .iter()
+        .filter(|d| d.visibilite == Visibilite::Staff)
+        .map(|d| d.titre)
+        .collect();
+    assert_eq!(staff.len(), 1);
+    assert!(staff[0].starts_with("Note interne"));
 }
 
 #[tokio::test]
