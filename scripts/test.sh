@@ -22,7 +22,7 @@ step "cargo test"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0
-cargo test -q --workspace 2>&1 | tee "$log" || status=$?
+cargo test -q --workspace --no-fail-fast 2>&1 | tee "$log" || status=$?
 # cargo's last "test result" line is an empty doc-test run: close on the workspace's totals.
 awk '/^test result:/ { passed += $4; failed += $6 }
      END { printf "tests: %d passed, %d failed\n", passed, failed }' "$log"

@@ -65,15 +65,14 @@ fn titre_de(ligne: &str) -> Option<(usize, String)> {
     if l.is_empty() || l.chars().count() > 120 {
         return None;
     }
-    // Markdown: the level is the number of '#'.
+    // Markdown: the level is the number of '#', unless the title says what it is.
     let dieses = l.chars().take_while(|c| *c == '#').count();
-    if (1..=6).contains(&dieses) && l[dieses..].starts_with(' ') {
-        return Some((
-            dieses,
-            l[dieses..].trim().trim_matches('*').trim().to_string(),
-        ));
-    }
-    let nu = l.trim_matches(|c: char| c == '*' || c == '_').trim();
+    let markdown = (1..=6).contains(&dieses) && l[dieses..].starts_with(' ');
+    let nu = if markdown { &l[dieses..] } else { l };
+    let nu = nu
+        .trim()
+        .trim_matches(|c: char| c == '*' || c == '_')
+        .trim();
     let mot = nu.split_whitespace().next().unwrap_or("").to_lowercase();
     let suivant = nu.split_whitespace().nth(1).unwrap_or("");
     let numerote = |s: &str| {
@@ -96,7 +95,11 @@ fn titre_de(ligne: &str) -> Option<(usize, String)> {
         && numerote(suivant)
         && !nu.ends_with(['.', ',', ';'])
     {
-        return Some((n, nu.to_string()));
+        // A level-1 Markdown title stays the document's title.
+        return Some((if dieses == 1 { 1 } else { n }, nu.to_string()));
+    }
+    if markdown {
+        return Some((dieses, nu.to_string()));
     }
     // A short line in capitals ("DISPOSITIONS GÉNÉRALES") is a heading.
     let lettres: Vec<char> = nu.chars().filter(|c| c.is_alphabetic()).collect();
@@ -330,7 +333,7 @@ mod tests {
             assert!(c.contenu.starts_with("Paragraphe"));
         }
         let total: usize = m.iter().map(|c| mots(&c.contenu)).sum();
-        assert_eq!(total, 6 * 102);
+        assert_eq!(total, 6 * 103);
     }
 
     #[test]

@@ -118,6 +118,11 @@ fn code_hash() -> u64 {
         include_str!("seed/rng.rs"),
         include_str!("seed/tables.rs"),
         include_str!("seed/reglement_gueliz.md"),
+        include_str!("seed/documents/contrat_ascenseur_gueliz.md"),
+        include_str!("seed/documents/contrat_gardiennage_gueliz.md"),
+        include_str!("seed/documents/contrat_nettoyage_gueliz.md"),
+        include_str!("seed/documents/courrier_travaux_gueliz.md"),
+        include_str!("seed/documents/note_contentieux_gueliz.md"),
         include_str!("decoupage.rs"),
     ] {
         source.hash(&mut h);

@@ -76,7 +76,7 @@ pub fn recognise(text: &str) -> bool {
 /// names it ("… de la résidence Les Orangers").
 pub fn upload(caption: &str, file_name: &str, mime: &str) -> Option<Map<String, Value>> {
     let texte = mime.starts_with("text/") || mime.ends_with("markdown");
-    if !texte && !(recognise(caption) || mots(caption)("bibliotheque")) {
+    if !(texte || recognise(caption) || mots(caption)("bibliotheque")) {
         return None;
     }
     let de_la_legende = mots(caption);

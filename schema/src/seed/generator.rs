@@ -7,6 +7,7 @@ use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, TimeZone, Utc, Weekday};
 use rust_decimal::Decimal;
 use serde_json::json;
 
+use crate::decoupage::{self, Page};
 use crate::money::{OpenEcheance, allocate_oldest_first, split_amount, split_largest_remainder};
 use crate::types::{
     Canal, Categorie, ChoixVote, Langue, LotType, Majorite, ModePaiement, Presence, Role,
@@ -1989,20 +1990,27 @@ impl Generator {
         chunk: &mut Chunk,
     ) {
         let did = next(&mut self.ids.documents);
-        let mut words = 0usize;
-        let mut last_page = 1;
-        for (rang, section) in (0..).zip(split_sections(text)) {
-            let page = (words / 450) as i32 + 1;
-            words += section.1.split_whitespace().count();
-            last_page = (words.saturating_sub(1) / 450) as i32 + 1;
+        // The demo's documents are printed ones: pages of about 450 words, cut between
+        // paragraphs, then chunked like any document.
+        let pages = pages_estimees(text);
+        let last_page = pages.len() as i32;
+        let pages: Vec<Page<'_>> = (1..)
+            .zip(&pages)
+            .map(|(numero, texte)| Page {
+                numero: Some(numero),
+                texte,
+            })
+            .collect();
+        for m in decoupage::decouper(&pages) {
             chunk.batch.document_chunks.push(DocumentChunkRow {
                 id: next(&mut self.ids.document_chunks),
                 syndic_id: sy.id,
                 document_id: did,
-                rang,
-                page: Some(page),
-                titre: section.0,
-                contenu: section.1,
+                rang: m.rang,
+                page: m.page,
+                sha256: Some(m.sha256()),
+                titre: m.titre,
+                contenu: m.contenu,
             });
         }
         chunk.batch.documents.push(DocumentRow {
@@ -2046,34 +2054,28 @@ pub(crate) fn ag_day(year: i32) -> NaiveDate {
     d
 }
 
-/// Splits markdown into `(title, body)` sections at `## ` headings; the text before the first
-/// heading (title, preamble) is its own section.
-pub(crate) fn split_sections(text: &str) -> Vec<(Option<String>, String)> {
-    let mut out: Vec<(Option<String>, String)> = Vec::new();
-    let mut title: Option<String> = None;
-    let mut body = String::new();
-    for line in text.lines() {
-        if let Some(h) = line.strip_prefix("## ") {
-            if !body.trim().is_empty() {
-                out.push((title.take(), body.trim().to_string()));
-            }
-            title = Some(h.trim().to_string());
-            body = String::new();
-        } else if let Some(h) = line.strip_prefix("# ")
-            && out.is_empty()
-            && title.is_none()
-        {
-            title = Some(h.trim().to_string());
-        } else {
-            body.push_str(line);
-            body.push('\n');
+/// `text` as pages of about [`MOTS_PAR_PAGE`] words, a page break falling between paragraphs.
+pub(crate) fn pages_estimees(text: &str) -> Vec<String> {
+    let mut pages = Vec::new();
+    let mut page = String::new();
+    let mut mots = 0;
+    for paragraphe in text.split("\n\n") {
+        if mots >= MOTS_PAR_PAGE {
+            pages.push(std::mem::take(&mut page));
+            mots = 0;
         }
+        if !page.is_empty() {
+            page.push_str("\n\n");
+        }
+        page.push_str(paragraphe);
+        mots += paragraphe.split_whitespace().count();
     }
-    if !body.trim().is_empty() {
-        out.push((title, body.trim().to_string()));
-    }
-    out
+    pages.push(page);
+    pages
 }
+
+/// Words on a printed page of the demo's documents.
+const MOTS_PAR_PAGE: usize = 450;
 
 #[cfg(test)]
 mod tests {
@@ -2099,13 +2101,12 @@ mod tests {
     }
 
     #[test]
-    fn sections_split_at_level_two_headings() {
-        let s = split_sections(
-            "# Titre\n\nPréambule.\n\n## Article 1 – Objet\n\nTexte.\n## Article 2\nSuite.\n",
-        );
-        assert_eq!(s.len(), 3);
-        assert_eq!(s[0].0.as_deref(), Some("Titre"));
-        assert_eq!(s[1].0.as_deref(), Some("Article 1 – Objet"));
-        assert_eq!(s[2].1, "Suite.");
+    fn pages_break_between_paragraphs_every_450_words() {
+        let paragraphe = "mot ".repeat(200);
+        let texte = [paragraphe.trim(); 5].join("\n\n");
+        let pages = pages_estimees(&texte);
+        let mots: Vec<usize> = pages.iter().map(|p| p.split_whitespace().count()).collect();
+        assert_eq!(mots, vec![600, 400]);
+        assert_eq!(pages_estimees("Court.").len(), 1);
     }
 }

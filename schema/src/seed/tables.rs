@@ -328,6 +328,7 @@ table!(DocumentChunks, DocumentChunkRow, "document_chunks" {
     document_id: i64 = "bigint",
     rang: i32 = "integer",
     page: Option<i32> = "integer",
+    sha256: Option<String> = "text",
     titre: Option<String> = "text",
     contenu: String = "text",
 });

@@ -4,6 +4,7 @@
 use std::error::Error;
 
 use super::*;
+use crate::decoupage::{Page, decouper};
 
 type TestResult = Result<(), Box<dyn Error>>;
 
@@ -518,14 +519,16 @@ async fn bulk_foreign_key_check_finds_orphans() -> TestResult {
 fn reglement_is_several_pages_of_articles() {
     let words = REGLEMENT_GUELIZ.split_whitespace().count();
     assert!((3_000..=5_000).contains(&words), "{words} words");
-    let sections = generator::split_sections(REGLEMENT_GUELIZ);
-    assert_eq!(
-        sections
-            .iter()
-            .filter(|s| s.0.as_deref().is_some_and(|t| t.starts_with("Article ")))
-            .count(),
-        30
-    );
+    let chunks = decouper(&[Page {
+        numero: None,
+        texte: REGLEMENT_GUELIZ,
+    }]);
+    let mut articles: Vec<&str> = chunks
+        .iter()
+        .filter_map(|c| c.titre.as_deref().filter(|t| t.starts_with("Article ")))
+        .collect();
+    articles.dedup();
+    assert_eq!(articles.len(), 30);
 }
 
 #[test]
@@ -543,12 +546,15 @@ fn demo_documents_are_titled_dated_sections() {
             450..=900
         };
         assert!(range.contains(&words), "{}: {words} words", d.titre);
-        let sections = generator::split_sections(d.texte);
-        assert!(sections.len() >= 6, "{}", d.titre);
+        let chunks = decouper(&[Page {
+            numero: None,
+            texte: d.texte,
+        }]);
+        assert!(chunks.len() >= 6, "{}", d.titre);
         assert!(
-            sections
+            chunks
                 .iter()
-                .all(|s| !s.1.contains("TODO") && !s.1.contains("# ")),
+                .all(|c| !c.contenu.contains("TODO") && !c.contenu.contains("# ")),
             "{}",
             d.titre
         );

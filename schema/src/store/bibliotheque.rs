@@ -356,7 +356,10 @@ impl Tenant {
 
     /// The passages `caller` may read that best answer `r`: the full-text list (French stems,
     /// accents folded, any word of the question) and the vector list (cosine distance, chunks of
-    /// the query's model only), each read [`PROFONDEUR`] deep, fused by reciprocal rank.
+    /// the query's model only), each read [`PROFONDEUR`] deep, fused by reciprocal rank. The
+    /// full-text rank is not normalised by length: on the 52 questions of `wakil bench documents`,
+    /// normalisation 0 found 53.8 % in the top 5, against 46.2 % for 1, 44.2 % for 2 and 48.1 %
+    /// for `ts_rank_cd` with 1.
     pub async fn rechercher(&mut self, caller: &Caller, r: &Recherche<'_>) -> Result<Vec<Passage>> {
         // The dimension is part of the index's expression: it is written in the query (an integer).
         let (modele, vecteur, dim) = match r.vecteur {
@@ -378,7 +381,7 @@ impl Tenant {
                       FROM unnest(to_tsvector('french', wakil_sans_accents($6)))), '')) AS q
              ),
              texte AS (
-                 SELECT c.id, row_number() OVER (ORDER BY ts_rank(c.tsv, q.q, 1) DESC, c.id) AS r
+                 SELECT c.id, row_number() OVER (ORDER BY ts_rank(c.tsv, q.q, 0) DESC, c.id) AS r
                  FROM document_chunks c, q
                  WHERE $7 AND c.document_id IN (SELECT id FROM visibles) AND c.tsv @@ q.q
                  ORDER BY r LIMIT {PROFONDEUR}
