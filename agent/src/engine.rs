@@ -74,7 +74,8 @@ impl AgentConfig {
 
 pub const REDUCED_MODE: &str = "Mode réduit : l'assistant (modèle de langue) est indisponible. \
     Je réponds aux demandes courantes : impayés, solde et historique d'un copropriétaire, rapport financier, \
-    factures à payer, enregistrement d'un paiement, relances, invitations Telegram et WhatsApp.";
+    factures à payer, enregistrement d'un paiement, relances, invitations Telegram et WhatsApp, \
+    passages des documents (règlement, PV, contrats).";
 
 /// What the fast path answers when it did not understand and the LLM is not there: examples
 /// that fit the caller (a co-owner is never shown a neighbour's name).
