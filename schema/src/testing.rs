@@ -110,6 +110,7 @@ fn code_hash() -> u64 {
         include_str!("../../migrations/0009_canaux.sql"),
         include_str!("../../migrations/0010_extraction_factures.sql"),
         include_str!("../../migrations/0011_index_documents.sql"),
+        include_str!("../../migrations/0012_documents_sans_texte.sql"),
         include_str!("ag.rs"),
         include_str!("seed/mod.rs"),
         include_str!("seed/generator.rs"),

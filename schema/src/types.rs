@@ -95,10 +95,11 @@ pg_enum!(TypeDocument as "type_document" {
 });
 
 pg_enum!(
-    /// Where a document is in its indexing: waiting, being read, searchable, failed.
+    /// Where a document is in its indexing: waiting, being read, searchable, failed, or with no
+    /// prose to search (a workbook of figures).
     StatutIndexation as "statut_indexation" {
         EnAttente => "en attente", Indexation => "en cours d'indexation", Indexe => "indexé",
-        Erreur => "erreur",
+        Erreur => "erreur", SansTexte => "sans texte à rechercher",
     }
 );
 

@@ -102,10 +102,11 @@ pub async fn reindex(ctx: &ToolContext, caller: &Caller, id: Option<i64>) -> Res
     t.commit().await?;
     let bilan = indexeur(ctx).passe().await?;
     println!(
-        "{n} document(s) relu(s) : {} réindexé(s), {} inchangé(s), {} en erreur ; {} passage(s) vectorisé(s){}.",
+        "{n} document(s) relu(s) : {} réindexé(s), {} inchangé(s), {} en erreur, {} classeur(s) sans texte ; {} passage(s) vectorisé(s){}.",
         bilan.indexes,
         bilan.inchanges,
         bilan.erreurs,
+        bilan.sans_texte,
         bilan.vectorises,
         bilan
             .embeddings_indisponibles

@@ -33,6 +33,8 @@ pub struct Bilan {
     pub indexes: u32,
     pub inchanges: u32,
     pub erreurs: u32,
+    /// Workbooks: figures, not indexed.
+    pub sans_texte: u32,
     pub vectorises: u32,
     /// Why embeddings could not be made in this pass (full-text search still works).
     pub embeddings_indisponibles: Option<String>,
@@ -97,6 +99,14 @@ impl Indexeur {
                 etape,
             })
         };
+        if classeur(&doc.mime) {
+            let mut t = self.store.tenant(syndic).await?;
+            t.sans_texte(doc.id, CLASSEUR).await?;
+            t.commit().await?;
+            bilan.sans_texte += 1;
+            annonce(Etape::SansTexte);
+            return Ok(());
+        }
         annonce(Etape::Lecture);
         let texte = match self.lire(syndic, doc).await {
             Ok(t) => t,
@@ -267,6 +277,16 @@ impl Indexeur {
     pub fn spawn(self, intervalle: Duration, stop: watch::Receiver<bool>) -> JoinHandle<()> {
         tokio::spawn(self.run(intervalle, stop))
     }
+}
+
+/// Why a workbook is not indexed.
+const CLASSEUR: &str =
+    "classeur de chiffres : ils se lisent avec les outils (SQL), pas dans la recherche";
+
+/// A spreadsheet (the financial report's Excel workbook): figures, not prose.
+fn classeur(mime: &str) -> bool {
+    let mime = mime.to_ascii_lowercase();
+    mime.contains("spreadsheet") || mime.contains("ms-excel")
 }
 
 /// The text of a plain-text or Markdown file (UTF-8, as uploads are checked); `None` for

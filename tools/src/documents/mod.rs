@@ -67,6 +67,8 @@ pub enum Etape {
         chunks: i32,
     },
     Erreur(String),
+    /// A workbook of figures: nothing to search.
+    SansTexte,
 }
 
 impl Etape {
@@ -88,11 +90,15 @@ impl Etape {
             ),
             Etape::Vectorisation { chunks } => format!("Vectorisation : {chunks} passage(s)…"),
             Etape::Erreur(e) => format!("Indexation impossible : {e}."),
+            Etape::SansTexte => "Classeur de chiffres : pas de texte à rechercher.".into(),
         }
     }
 
     fn fin(&self) -> bool {
-        matches!(self, Etape::Indexe { .. } | Etape::Erreur(_))
+        matches!(
+            self,
+            Etape::Indexe { .. } | Etape::Erreur(_) | Etape::SansTexte
+        )
     }
 }
 
@@ -524,6 +530,10 @@ fn etat(d: &DocumentEtat, modele: Option<&str>) -> String {
             _ => "en cours".into(),
         },
         StatutIndexation::EnAttente => "en attente".into(),
+        StatutIndexation::SansTexte => format!(
+            "non indexé : {}",
+            d.lecture.as_deref().unwrap_or("pas de texte à rechercher")
+        ),
         StatutIndexation::Erreur => {
             format!("erreur : {}", d.erreur.as_deref().unwrap_or("inconnue"))
         }
