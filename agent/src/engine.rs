@@ -397,6 +397,9 @@ impl Agent {
                 if let Some(r) = focus {
                     args["residence"] = r.into();
                 }
+                if let Some(t) = crate::router::document::type_nomme(text) {
+                    args["type"] = t.into();
+                }
                 self.fast_call(caller, &mut turn, SearchDocuments::NAME, args)
                     .await?;
                 turn.notice(REDUCED_MODE);

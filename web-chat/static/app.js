@@ -491,11 +491,28 @@ function infoLine(className, iconName, text) {
   return h('p', { class: className }, icon(iconName), h('span', { text: text || '' }));
 }
 
+// The words a passage matched come as **…**: shown in <mark>, as text (never parsed as HTML).
+// An unpaired ** stays as written.
+function highlighted(text) {
+  const parts = text.split('**');
+  if (parts.length % 2 === 0) {
+    const stray = parts.pop();
+    parts[parts.length - 1] += `**${stray}`;
+  }
+  return parts.map((part, i) => (i % 2 === 1 && part.trim() ? h('mark', { text: part }) : i % 2 === 1 ? `**${part}**` : part));
+}
+
+// A cell longer than this (a passage's excerpt) wraps instead of widening the table.
+const LONG_CELL = 60;
+
 function renderTable(table) {
   const columns = Array.isArray(table.columns) ? table.columns : [];
   const right = columns.map((c) => c.align === 'right');
-  const cell = (tag, value, i, extra = {}) =>
-    h(tag, { class: right[i] ? 'num' : null, ...extra }, value === null || value === undefined ? '' : String(value));
+  const cell = (tag, value, i, extra = {}) => {
+    const text = value === null || value === undefined ? '' : String(value);
+    const classes = [right[i] ? 'num' : null, text.length > LONG_CELL ? 'long' : null].filter(Boolean).join(' ');
+    return h(tag, { class: classes || null, ...extra }, tag === 'td' ? highlighted(text) : text);
+  };
   // A header without a label (a column of row labels) still names its column for screen readers.
   const header = (c, i) =>
     c.label ? cell('th', c.label, i, { scope: 'col' }) : h('th', { scope: 'col' }, h('span', { class: 'visually-hidden', text: 'Libellé' }));

@@ -70,6 +70,25 @@ pub fn recognise(text: &str) -> bool {
     MOTS.iter().any(|m| contient(m)) && !PAIEMENT.iter().any(|m| contient(m))
 }
 
+/// The words that name each type of document, in the order a caption is read.
+const TYPES: &[(&str, &[&str])] = &[
+    ("reglement", &["reglement", "l9anon", "qanon", "النظام"]),
+    ("pv", &["pv", "proces verbal", "proces-verbal", "المحضر"]),
+    ("contrat", &["contrat", "العقد"]),
+    ("courrier", &["courrier", "lettre", "circulaire"]),
+];
+
+/// The one type of document a question names ("que dit le règlement sur …" → `reglement`), to
+/// search that type only; none when it names several or none.
+pub fn type_nomme(text: &str) -> Option<&'static str> {
+    let a = mots(text);
+    let mut nommes = TYPES.iter().filter(|(_, m)| m.iter().any(|w| a(w)));
+    match (nommes.next(), nommes.next()) {
+        (Some((t, _)), None) => Some(t),
+        _ => None,
+    }
+}
+
 /// The arguments of `ajouter_document` (but the file) when a staff file is a document: its
 /// caption names one, or it is a text or Markdown file. Type from the caption, else the file's
 /// name; shared with the co-owners only when the caption says so; the résidence as the caption
@@ -83,17 +102,10 @@ pub fn upload(caption: &str, file_name: &str, mime: &str) -> Option<Map<String, 
     let nom = file_name.replace(['_', '.'], " ");
     let du_nom = mots(&nom);
     let est = |m: &[&str]| m.iter().any(|w| de_la_legende(w)) || m.iter().any(|w| du_nom(w));
-    let type_document = if est(&["reglement", "l9anon", "qanon", "النظام"]) {
-        "reglement"
-    } else if est(&["pv", "proces verbal", "proces-verbal", "المحضر"]) {
-        "pv"
-    } else if est(&["contrat", "العقد"]) {
-        "contrat"
-    } else if est(&["courrier", "lettre", "circulaire"]) {
-        "courrier"
-    } else {
-        "autre"
-    };
+    let type_document = TYPES
+        .iter()
+        .find(|(_, m)| est(m))
+        .map_or("autre", |(t, _)| t);
     let mut args = Map::new();
     args.insert("type".into(), type_document.into());
     let partage = PARTAGE.iter().any(|w| de_la_legende(w));
@@ -143,6 +155,27 @@ mod tests {
         ] {
             assert!(recognise(q), "{q}");
         }
+    }
+
+    #[test]
+    fn a_question_naming_one_type_searches_that_type() {
+        assert_eq!(
+            type_nomme("Que dit le règlement sur les animaux ?"),
+            Some("reglement")
+        );
+        assert_eq!(
+            type_nomme("wach l9anon kaykhalli l klab ?"),
+            Some("reglement")
+        );
+        assert_eq!(
+            type_nomme("le contrat d'ascenseur prévoit quel délai"),
+            Some("contrat")
+        );
+        assert_eq!(
+            type_nomme("le PV cite-t-il le contrat de gardiennage ?"),
+            None
+        );
+        assert_eq!(type_nomme("article sur les travaux"), None);
     }
 
     #[test]

@@ -127,6 +127,13 @@ fn tables(events: &[Outbound]) -> usize {
         .count()
 }
 
+fn confirmations(events: &[Outbound]) -> usize {
+    events
+        .iter()
+        .filter(|e| matches!(e, Outbound::Confirmation { .. }))
+        .count()
+}
+
 /// The impayés total of Guéliz as the tool computes it, French-formatted.
 async fn gueliz_total(h: &Harness, caller: &Caller) -> String {
     let r = wakil_tools::find("query_impayes")
@@ -431,11 +438,7 @@ async fn a_write_confirmed_twice_is_written_once() {
         )
         .await;
     let id = report.pending.expect("a pending action");
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Outbound::Confirmation { .. }))
-    );
+    assert_eq!(confirmations(&events), 1);
     assert_eq!(
         h.count("SELECT count(*) FROM paiements").await,
         before,
@@ -666,11 +669,7 @@ async fn a_negative_payment_is_refused_and_nothing_is_prepared() {
         .ask(&g, "enregistre un paiement de -500 DH pour Omar Lahlou")
         .await;
     assert!(report.pending.is_none(), "{}", report.answer);
-    assert!(
-        !events
-            .iter()
-            .any(|e| matches!(e, Outbound::Confirmation { .. }))
-    );
+    assert_eq!(confirmations(&events), 0);
     assert!(text_of(&events).contains("positif"), "{}", text_of(&events));
 }
 
@@ -774,11 +773,7 @@ async fn a_confirmed_payment_reversal_is_audited() {
         .await;
     assert_eq!(report.path, Path::Llm);
     let id = report.pending.expect("a pending reversal");
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Outbound::Confirmation { .. }))
-    );
+    assert_eq!(confirmations(&events), 1);
     let cancelled = "SELECT count(*) FROM paiements WHERE annule_le IS NOT NULL";
     assert_eq!(
         h.count(cancelled).await,
@@ -930,11 +925,7 @@ async fn an_instruction_inside_a_document_is_never_obeyed() {
         .await;
 
     assert!(report.pending.is_none(), "{}", report.answer);
-    assert!(
-        !events
-            .iter()
-            .any(|e| matches!(e, Outbound::Confirmation { .. }))
-    );
+    assert_eq!(confirmations(&events), 0);
     assert_eq!(h.count("SELECT count(*) FROM paiements").await, payments);
     assert_eq!(h.count("SELECT count(*) FROM pending_actions").await, 0);
     let outcomes: Vec<(&str, &CallOutcome)> = report

@@ -2001,7 +2001,10 @@ impl Generator {
                 texte,
             })
             .collect();
-        for m in decoupage::decouper(&pages) {
+        let texte_sha256 = decoupage::sha256_texte(&pages);
+        let morceaux = decoupage::decouper(&pages);
+        let chunks = morceaux.len() as i32;
+        for m in morceaux {
             chunk.batch.document_chunks.push(DocumentChunkRow {
                 id: next(&mut self.ids.document_chunks),
                 syndic_id: sy.id,
@@ -2030,6 +2033,8 @@ impl Generator {
             contenu: text.to_string(),
             pages: Some(last_page),
             statut: "indexe",
+            chunks,
+            texte_sha256,
             ajoute_par: sy.gestionnaire,
         });
     }

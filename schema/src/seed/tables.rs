@@ -358,6 +358,9 @@ pub(crate) struct DocumentRow {
     pub contenu: String,
     pub pages: Option<i32>,
     pub statut: &'static str,
+    /// The index as the job would have written it: chunks and text hash.
+    pub chunks: i32,
+    pub texte_sha256: String,
     pub ajoute_par: Option<i64>,
 }
 
@@ -383,9 +386,10 @@ impl Documents {
         for d in self.rows.drain(..) {
             sqlx::query(
                 "INSERT INTO documents (id, syndic_id, residence_id, titre, type, date_document, \
-                 visibilite, mime, contenu_sha256, pages, statut, ajoute_par) \
+                 visibilite, mime, contenu_sha256, pages, statut, ajoute_par, chunks, pages_lues, \
+                 texte_sha256, lecture, indexe_le) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, encode(sha256(convert_to($9, 'UTF8')), 'hex'), \
-                 $10, $11::statut_indexation, $12)",
+                 $10, $11::statut_indexation, $12, $13, $10, $14, 'texte', now())",
             )
             .bind(d.id)
             .bind(d.syndic_id)
@@ -399,6 +403,8 @@ impl Documents {
             .bind(d.pages)
             .bind(d.statut)
             .bind(d.ajoute_par)
+            .bind(d.chunks)
+            .bind(d.texte_sha256)
             .execute(&mut *conn)
             .await?;
         }

@@ -316,6 +316,18 @@ async fn check_demo(pool: &PgPool, today: NaiveDate, report: &SeedReport) -> Tes
     .fetch_one(pool)
     .await?;
     assert!(chunks >= 30 && pages >= 8, "{chunks} chunks, {pages} pages");
+    // Every demo document says what its index holds, as the indexing job would have written it.
+    let misstated = scalar(
+        "SELECT count(*) FROM documents d WHERE d.syndic_id = $1 AND $2 IS NOT NULL \
+         AND (d.statut <> 'indexe' OR d.texte_sha256 IS NULL OR d.pages_lues IS DISTINCT FROM d.pages \
+              OR d.chunks IS DISTINCT FROM (SELECT count(*) FROM document_chunks c WHERE c.document_id = d.id)::int)",
+        atlas,
+    )
+    .await?;
+    assert_eq!(
+        misstated, 0,
+        "documents whose index state is not their chunks"
+    );
     let hits = scalar(
         "SELECT count(*) FROM document_chunks WHERE syndic_id = $1 AND $2 IS NOT NULL \
          AND tsv @@ websearch_to_tsquery('french', 'chiens laisse')",

@@ -327,7 +327,17 @@ async fn vecteur_de(ctx: &ToolContext, question: &str) -> (Option<(String, Vec<f
             ),
             None => (None, "plein texte seul : aucun vecteur reçu".into()),
         },
-        Err(e) => (None, format!("plein texte seul : {e}")),
+        // The detail (address, Ollama's message) is for the log, not for the user.
+        Err(e) => {
+            tracing::warn!("recherche sans embeddings : {e}");
+            (
+                None,
+                format!(
+                    "plein texte seul : le modèle d'embeddings « {} » n'a pas répondu",
+                    embedder.modele()
+                ),
+            )
+        }
     }
 }
 
@@ -372,10 +382,14 @@ pub fn extrait(texte: &str, question: &str, mots: usize) -> String {
             debut = i;
         }
     }
-    // Start at the beginning of a sentence when one is a few words before.
-    if let Some(k) = (debut.saturating_sub(8)..debut)
-        .rev()
-        .find(|&k| k == 0 || tous[k - 1].ends_with(['.', ':', ';']))
+    // Start at the beginning of a sentence when one is a few words away and the window keeps
+    // every matched word.
+    let phrase = |k: usize| k == 0 || tous[k - 1].ends_with(['.', ':', ';', '?', '!']);
+    let garde = |k: usize| touche[k..k + largeur].iter().filter(|t| **t).count() == meilleur;
+    if let Some(k) = (0..=8)
+        .flat_map(|d| [debut.checked_sub(d), Some(debut + d)])
+        .flatten()
+        .find(|&k| k + largeur <= n && phrase(k) && garde(k))
     {
         debut = k;
     }

@@ -86,6 +86,19 @@ async fn ajouter(
     r
 }
 
+/// Uploads a text file (`nom`, `mime`, `texte`) and adds it with `args` (its `fichier` set).
+async fn ajouter_texte(
+    d: &Demo,
+    ctx: &ToolContext,
+    caller: &Caller,
+    (nom, mime, texte): (&str, &str, &str),
+    mut args: serde_json::Value,
+) -> ToolResult {
+    let fichier = televerser(d, caller, nom, mime, texte.as_bytes()).await;
+    args["fichier"] = serde_json::json!(fichier);
+    ajouter(d, ctx, caller, args).await
+}
+
 async fn chercher(ctx: &ToolContext, caller: &Caller, question: &str) -> ToolResult {
     wakil_tools::find("search_documents")
         .unwrap()
@@ -246,21 +259,12 @@ async fn a_co_owner_never_retrieves_a_staff_only_document() {
     let mut ctx = d.ctx.clone();
     ctx.bibliotheque = Bibliotheque::new(None);
     let secret = "Note interne\n\nArticle 1 – Contentieux\n\nLe dossier zanzibar du lot B23 part chez l'avocat.";
-    let fichier = televerser(
-        &d,
-        &gestionnaire,
-        "note.md",
-        "text/markdown",
-        secret.as_bytes(),
-    )
-    .await;
-    let r = ajouter(
+    let r = ajouter_texte(
         &d,
         &ctx,
         &gestionnaire,
-        serde_json::json!({
-            "fichier": fichier, "type": "autre", "visibilite": "staff", "residence": GUELIZ,
-        }),
+        ("note.md", "text/markdown", secret),
+        serde_json::json!({ "type": "autre", "visibilite": "staff", "residence": GUELIZ }),
     )
     .await;
     assert_eq!(r.output["statut"], "indexe", "{}", r.summary);
@@ -342,7 +346,15 @@ async fn a_co_owner_never_retrieves_a_staff_only_document() {
     );
     t.commit().await.unwrap();
 
-    // A co-owner cannot add a document either.
+    // A co-owner cannot add a document either, not even a file of their own.
+    let fichier = televerser(
+        &d,
+        &copro,
+        "mot.md",
+        "text/markdown",
+        b"Un mot des voisins.",
+    )
+    .await;
     let e = plan(
         &ctx,
         &copro,
@@ -364,21 +376,12 @@ async fn re_indexing_the_same_text_rewrites_nothing_and_keeps_embeddings() {
     ctx.bibliotheque = avec_embeddings("faux-embed").await;
     let texte = "Courrier aux copropriétaires\n\nArticle 1 – Travaux\n\nLes travaux d'étanchéité \
         commencent le 2 mars.\n\u{c}Article 2 – Accès\n\nLes balcons seront dégagés.";
-    let fichier = televerser(
-        &d,
-        &gestionnaire,
-        "courrier.txt",
-        "text/plain",
-        texte.as_bytes(),
-    )
-    .await;
-    let r = ajouter(
+    let r = ajouter_texte(
         &d,
         &ctx,
         &gestionnaire,
-        serde_json::json!({
-            "fichier": fichier, "type": "courrier", "visibilite": "residence", "residence": GUELIZ,
-        }),
+        ("courrier.txt", "text/plain", texte),
+        serde_json::json!({ "type": "courrier", "visibilite": "residence", "residence": GUELIZ }),
     )
     .await;
     let id = r.output["document_id"].as_i64().unwrap();

@@ -36,7 +36,7 @@ pub fn compose(events: &[Outbound], markup: &Markup, max: usize) -> Vec<Piece> {
     let flush_prose = |prose: &mut String, blocks: &mut Vec<String>| {
         let text = prose.trim();
         if !text.is_empty() {
-            blocks.push((markup.escape)(text));
+            blocks.push(rich(text, markup));
         }
         prose.clear();
     };
@@ -94,7 +94,17 @@ pub fn compose(events: &[Outbound], markup: &Markup, max: usize) -> Vec<Piece> {
 /// A table for a phone screen.
 fn table_text(table: &Table, markup: &Markup) -> String {
     let e = markup.escape;
-    let aligned = table.to_text();
+    // Monospace has no bold: a highlight's marks go before the columns are measured.
+    let mut unmarked = table.clone();
+    for cell in unmarked
+        .rows
+        .iter_mut()
+        .chain(&mut unmarked.footer)
+        .flatten()
+    {
+        *cell = cell.replace("**", "");
+    }
+    let aligned = unmarked.to_text();
     let widest = aligned
         .lines()
         .skip(1)
@@ -112,10 +122,13 @@ fn table_text(table: &Table, markup: &Markup) -> String {
     let mut lines = vec![(markup.bold)(&e(&table.title))];
     let row = |cells: &[String]| -> String {
         let mut parts = cells.iter().zip(&table.columns);
-        let first = parts.next().map(|(c, _)| e(c)).unwrap_or_default();
+        let first = parts
+            .next()
+            .map(|(c, _)| rich(c, markup))
+            .unwrap_or_default();
         let rest: Vec<String> = parts
             .filter(|(c, _)| !c.trim().is_empty())
-            .map(|(c, col)| format!("{} : {}", e(&col.label), e(c)))
+            .map(|(c, col)| format!("{} : {}", e(&col.label), rich(c, markup)))
             .collect();
         if rest.is_empty() {
             first
@@ -130,6 +143,33 @@ fn table_text(table: &Table, markup: &Markup) -> String {
         lines.push((markup.bold)(&row(footer)));
     }
     lines.join("\n")
+}
+
+/// `text` made safe, its `**…**` spans (the words a passage matched, the model's emphasis) in the
+/// channel's bold; an unpaired `**` stays as it is.
+fn rich(text: &str, markup: &Markup) -> String {
+    let mut parts: Vec<String> = text.split("**").map(str::to_string).collect();
+    if parts.len().is_multiple_of(2) {
+        let last = parts.pop().unwrap_or_default();
+        if let Some(before) = parts.last_mut() {
+            before.push_str("**");
+            before.push_str(&last);
+        }
+    }
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let safe = (markup.escape)(p);
+            if i % 2 == 1 && !p.trim().is_empty() {
+                (markup.bold)(&safe)
+            } else if i % 2 == 1 {
+                format!("**{safe}**")
+            } else {
+                safe
+            }
+        })
+        .collect()
 }
 
 /// Cuts `text` into messages of at most `max` characters, between lines when possible.
@@ -203,6 +243,33 @@ mod tests {
             "4 500,00".into(),
         ]);
         t
+    }
+
+    #[test]
+    fn highlighted_words_are_in_bold_and_stray_marks_stay() {
+        assert_eq!(
+            rich("le **dépannage** <vite> et les **pannes**", &PLAIN),
+            "le *dépannage* &lt;vite> et les *pannes*"
+        );
+        assert_eq!(rich("2 ** 3", &PLAIN), "2 ** 3");
+        assert_eq!(rich("a **b** c ** d", &PLAIN), "a *b* c ** d");
+        assert_eq!(rich("vide ****", &PLAIN), "vide ****");
+        let mut t = Table::new(
+            "Passages",
+            &[("Document", Align::Left), ("Extrait", Align::Left)],
+        );
+        t.row(vec![
+            "Règlement – Résidence Les Jardins de Guéliz".into(),
+            "Les **animaux** domestiques sont admis".into(),
+        ]);
+        let text = table_text(&t, &PLAIN);
+        assert!(
+            text.contains("Extrait : Les *animaux* domestiques"),
+            "{text}"
+        );
+        let mut narrow = Table::new("P", &[("Mot", Align::Left)]);
+        narrow.row(vec!["**chat**".into()]);
+        assert_eq!(table_text(&narrow, &PLAIN), "*P*\n```Mot\n────\nchat```");
     }
 
     #[test]

@@ -263,6 +263,23 @@ async function scenario(browser) {
     check(log.includes(plain(settings.paymentText)), 'après rechargement, le message de paiement n’est plus affiché');
     check(log.includes(plain(settings.expectedBalanceText)), 'après rechargement, le nouveau solde n’est plus affiché');
   });
+
+  await step('bureau : une question sur le règlement montre les passages, mots trouvés surlignés', page, async () => {
+    await ask(page, 'Que dit le règlement sur les animaux ?');
+    const answer = lastAnswer(page);
+    const table = answer.locator('table').first();
+    await table.waitFor();
+    const data = await readTable(table);
+    const text = plain(data.rows.flat().join(' '));
+    check(/Règlement de copropriété/.test(text), `les passages ne citent pas le règlement : ${text.slice(0, 300)}`);
+    check(!text.includes('**'), `des marques ** restent affichées : ${text.slice(0, 300)}`);
+    const marks = await table.locator('td mark').allInnerTexts();
+    check(marks.some((m) => /animaux/i.test(m)), `aucun mot surligné « animaux » (surlignés : ${marks.join(', ')})`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(overflow <= 0, `la page déborde de ${overflow} px en largeur avec les passages`);
+    await shot(page, 'passages.png');
+    console.log(`  ${data.rows.length} passage(s), surlignés : ${[...new Set(marks)].join(', ')}`);
+  });
   await desktop.close();
 
   const phoneContext = await browser.newContext({
