@@ -29,7 +29,7 @@ pub async fn run(data_dir: &Path, questions: &Path, fake: bool) -> Result<()> {
         .await?;
         let configure = Embedder::from_env().filter(|_| !fake);
         let embedder = match configure {
-            Some(e) if e.embed(&["essai".to_string()]).await.is_ok() => e,
+            Some(e) if e.essayer(Duration::from_secs(10)).await.is_ok() => e,
             other => {
                 if let Some(e) = other {
                     eprintln!(

@@ -773,23 +773,15 @@ async fn build_server(
     }
     // Whether document search is hybrid now; the indexing job keeps trying the model.
     match &ctx.bibliotheque.embedder {
-        Some(e) => {
-            let texte = ["essai".to_string()];
-            let essai = e.embed(&texte);
-            match tokio::time::timeout(std::time::Duration::from_secs(5), essai).await {
-                Ok(Ok(_)) => out!(
-                    "Documents : recherche hybride (plein texte + {}).",
-                    e.modele()
-                ),
-                Ok(Err(why)) => out!(
-                    "Documents : plein texte seul tant que le modèle d'embeddings ne répond pas ({why})."
-                ),
-                Err(_) => out!(
-                    "Documents : plein texte seul tant que le modèle d'embeddings {} ne répond pas (pas de réponse en 5 s).",
-                    e.modele()
-                ),
-            }
-        }
+        Some(e) => match e.essayer(std::time::Duration::from_secs(5)).await {
+            Ok(()) => out!(
+                "Documents : recherche hybride (plein texte + {}).",
+                e.modele()
+            ),
+            Err(why) => out!(
+                "Documents : plein texte seul tant que le modèle d'embeddings ne répond pas ({why})."
+            ),
+        },
         None => out!("Documents : recherche plein texte seule (WAKIL_EMBED_MODEL=aucun)."),
     }
     if bots {

@@ -78,6 +78,18 @@ impl Embedder {
         &self.url
     }
 
+    /// Whether the model answers now: one short embedding within `delai`.
+    pub async fn essayer(&self, delai: Duration) -> Result<(), EmbedError> {
+        let texte = ["essai".to_string()];
+        match tokio::time::timeout(delai, self.embed(&texte)).await {
+            Ok(r) => r.map(|_| ()),
+            Err(_) => Err(EmbedError::Injoignable {
+                url: self.url.clone(),
+                raison: format!("pas de réponse en {} s", delai.as_secs()),
+            }),
+        }
+    }
+
     /// One embedding per text, in order, all of the same dimension.
     pub async fn embed(&self, textes: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
         if textes.is_empty() {
@@ -204,6 +216,23 @@ mod tests {
         assert!(
             Embedder::from_lookup(|k| (k == "WAKIL_EMBED_MODEL").then(|| "aucun".into())).is_none()
         );
+    }
+
+    /// A server that accepts and never answers: the probe gives up at its delay, in French.
+    #[tokio::test]
+    async fn a_probe_that_gets_no_answer_gives_up() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let held = tokio::spawn(async move {
+            let (_socket, _) = listener.accept().await.unwrap();
+            tokio::time::sleep(Duration::from_secs(30)).await;
+        });
+        let e = Embedder::new(&url, "muet", Duration::from_secs(60));
+        let debut = std::time::Instant::now();
+        let err = e.essayer(Duration::from_secs(1)).await.unwrap_err();
+        assert!(debut.elapsed() < Duration::from_secs(5));
+        assert!(err.to_string().contains("pas de réponse en 1 s"), "{err}");
+        held.abort();
     }
 
     #[test]
