@@ -20,6 +20,8 @@ struct Harness {
     db: TestDb,
     fake: FakeOllama,
     agent: Agent,
+    /// The agent's tools' context (its files, readers and document library).
+    ctx: ToolContext,
 }
 
 async fn harness(script: Vec<Turn>) -> Harness {
@@ -60,8 +62,13 @@ async fn harness_at(fake: FakeOllama, host: String, timeout: Duration) -> Harnes
     );
     // No embedding server: the document search is full-text, whatever the machine runs.
     ctx.bibliotheque = Bibliotheque::new(None);
-    let agent = Agent::new(ctx, Some(llm), AgentConfig::default());
-    Harness { db, fake, agent }
+    let agent = Agent::new(ctx.clone(), Some(llm), AgentConfig::default());
+    Harness {
+        db,
+        fake,
+        agent,
+        ctx,
+    }
 }
 
 impl Harness {
@@ -81,6 +88,61 @@ impl Harness {
             .handle(Inbound::text(caller.clone(), text, None), &tx)
             .await
             .unwrap();
+        drop(tx);
+        let mut events = Vec::new();
+        while let Some(e) = rx.recv().await {
+            events.push(e);
+        }
+        (report, events)
+    }
+
+    /// `bytes` stored as a file `caller` sent (what a channel's upload does).
+    async fn stored_file(
+        &self,
+        caller: &Caller,
+        nom: &str,
+        mime: &str,
+        bytes: &[u8],
+    ) -> wakil_tools::Attachment {
+        let id = uuid::Uuid::new_v4();
+        self.ctx
+            .files
+            .write(caller.syndic_id, id, bytes)
+            .await
+            .unwrap();
+        let mut t = self.db.store.tenant(caller.syndic_id).await.unwrap();
+        t.add_fichier(
+            caller,
+            &wakil_schema::store::NouveauFichier {
+                id,
+                nom,
+                mime,
+                taille: bytes.len() as i64,
+                contenu_sha256: &wakil_tools::fichiers::sha256_hex(bytes),
+            },
+        )
+        .await
+        .unwrap();
+        t.commit().await.unwrap();
+        wakil_tools::Attachment {
+            id,
+            nom: nom.into(),
+            mime: mime.into(),
+            taille: bytes.len() as i64,
+        }
+    }
+
+    /// `caller` sends `file` with `caption`.
+    async fn send(
+        &self,
+        caller: &Caller,
+        caption: &str,
+        file: &wakil_tools::Attachment,
+    ) -> (TurnReport, Vec<Outbound>) {
+        let mut inbound = Inbound::text(caller.clone(), caption, None);
+        inbound.attachments = vec![file.clone()];
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let report = self.agent.handle(inbound, &tx).await.unwrap();
         drop(tx);
         let mut events = Vec::new();
         while let Some(e) = rx.recv().await {
@@ -812,42 +874,14 @@ async fn a_co_owner_upload_is_a_payment_proof_for_the_staff() {
     let mut owner = h.caller(MERNISSI).await;
     owner.canal = Canal::Whatsapp;
     let staff = h.caller(GESTIONNAIRE).await;
-    let mut files = Vec::new();
-    for (who, nom) in [(&owner, "virement octobre.jpg"), (&staff, "facture.jpg")] {
-        let id = uuid::Uuid::new_v4();
-        let mut t = h.db.store.tenant(who.syndic_id).await.unwrap();
-        t.add_fichier(
-            who,
-            &wakil_schema::store::NouveauFichier {
-                id,
-                nom,
-                mime: "image/jpeg",
-                taille: 48_213,
-                contenu_sha256: &"cd".repeat(32),
-            },
-        )
-        .await
-        .unwrap();
-        t.commit().await.unwrap();
-        files.push(wakil_tools::Attachment {
-            id,
-            nom: nom.into(),
-            mime: "image/jpeg".into(),
-            taille: 48_213,
-        });
-    }
-    let send = |caller: &Caller, file: &wakil_tools::Attachment| {
-        let mut inbound = Inbound::text(caller.clone(), "", None);
-        inbound.attachments = vec![file.clone()];
-        inbound
-    };
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    h.agent.handle(send(&owner, &files[0]), &tx).await.unwrap();
-    drop(tx);
-    let mut events = Vec::new();
-    while let Some(e) = rx.recv().await {
-        events.push(e);
-    }
+    let photo = vec![0xAB; 48_213];
+    let files = [
+        h.stored_file(&owner, "virement octobre.jpg", "image/jpeg", &photo)
+            .await,
+        h.stored_file(&staff, "facture.jpg", "image/jpeg", &photo[1..])
+            .await,
+    ];
+    let (_, events) = h.send(&owner, "", &files[0]).await;
     assert_eq!(
         text_of(&events),
         "Justificatif reçu : « virement octobre.jpg » (48 Ko). Il est transmis à votre syndic pour \
@@ -869,9 +903,8 @@ async fn a_co_owner_upload_is_a_payment_proof_for_the_staff() {
         )]
     );
     // The same file sent again is the same proof; a staff member's file is none.
-    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-    h.agent.handle(send(&owner, &files[0]), &tx).await.unwrap();
-    h.agent.handle(send(&staff, &files[1]), &tx).await.unwrap();
+    h.send(&owner, "", &files[0]).await;
+    h.send(&staff, "", &files[1]).await;
     assert_eq!(h.count("SELECT count(*) FROM justificatifs").await, 1);
     let mut t = h.db.store.tenant_read(staff.syndic_id).await.unwrap();
     let list = t.justificatifs_a_verifier(&staff, 10).await.unwrap();
@@ -998,4 +1031,92 @@ async fn with_the_llm_down_a_document_question_shows_the_passages() {
         "{passages:?}"
     );
     assert_eq!(h.count("SELECT count(*) FROM paiements").await, payments);
+}
+
+/// A staff member sends a Markdown file whose caption calls it the résidence's règlement, to
+/// share: a confirmation, then the library adds it, the job indexes it, and a co-owner of the
+/// résidence finds its passage. The same caption on a co-owner's file adds nothing to the
+/// library: a co-owner's file is a payment proof.
+#[tokio::test]
+async fn a_staff_file_captioned_as_a_reglement_joins_the_library() {
+    let h = harness(vec![]).await;
+    let staff = h.caller(GESTIONNAIRE).await;
+    let texte = "# Règlement de la piscine\n\n## Article 1 – Horaires\n\nLa piscine est ouverte \
+        de 9 h à 20 h, de juin à septembre. Les enfants de moins de douze ans y sont accompagnés.\n";
+    let caption = "Voici le règlement de la piscine de la résidence Les Jardins de Guéliz, à \
+        partager avec les copropriétaires";
+    let documents = h.count("SELECT count(*) FROM documents").await;
+    let file = h
+        .stored_file(&staff, "piscine.md", "text/markdown", texte.as_bytes())
+        .await;
+    let (report, events) = h.send(&staff, caption, &file).await;
+    let id = report
+        .pending
+        .expect("the addition waits for a confirmation");
+    assert_eq!(confirmations(&events), 1);
+    assert_eq!(report.calls[0].tool, "ajouter_document");
+    assert_eq!(h.count("SELECT count(*) FROM documents").await, documents);
+
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let job = wakil_tools::documents::indexation::Indexeur::new(
+        h.db.store.clone(),
+        h.ctx.files.clone(),
+        h.ctx.lecture.clone(),
+        h.ctx.bibliotheque.clone(),
+    )
+    .spawn(Duration::from_secs(3600), stop);
+    let done = h.decide(&staff, id, true).await;
+    stop_tx.send(true).unwrap();
+    job.await.unwrap();
+    assert!(done.answer.contains("indexé"), "{}", done.answer);
+    let (kind, visibilite, statut, chunks): (String, String, String, i32) = sqlx::query_as(
+        "SELECT d.type::text, d.visibilite::text, d.statut::text, d.chunks
+         FROM documents d JOIN residences r ON r.id = d.residence_id
+         WHERE d.fichier_id = $1 AND r.nom = 'Résidence Les Jardins de Guéliz'",
+    )
+    .bind(file.id)
+    .fetch_one(&h.db.admin)
+    .await
+    .unwrap();
+    assert_eq!(
+        (kind.as_str(), visibilite.as_str(), statut.as_str()),
+        ("reglement", "residence", "indexe")
+    );
+    assert!(chunks >= 1);
+
+    let me = h.caller(MERNISSI).await;
+    let r = wakil_tools::find("search_documents")
+        .unwrap()
+        .call(
+            &h.ctx,
+            &me,
+            serde_json::json!({ "question": "horaires d'ouverture de la piscine" }),
+        )
+        .await
+        .unwrap()
+        .done()
+        .unwrap();
+    let first = &r.output["passages"][0];
+    assert_eq!(first["document"], "Règlement de la piscine", "{}", r.output);
+    assert!(
+        first["extrait"].as_str().unwrap().contains("**piscine**"),
+        "{first}"
+    );
+
+    // From a co-owner, the same caption is a payment proof; the library is unchanged.
+    let documents = h.count("SELECT count(*) FROM documents").await;
+    let theirs = h
+        .stored_file(&me, "piscine.md", "text/markdown", b"Mon reglement.")
+        .await;
+    let (report, _) = h.send(&me, caption, &theirs).await;
+    assert!(report.pending.is_none());
+    assert_eq!(h.count("SELECT count(*) FROM documents").await, documents);
+    assert_eq!(
+        h.count(&format!(
+            "SELECT count(*) FROM justificatifs WHERE fichier_id = '{}'",
+            theirs.id
+        ))
+        .await,
+        1
+    );
 }

@@ -723,7 +723,17 @@ impl WriteTool for AjouterDocument {
             .filter(|t| !t.is_empty())
         {
             Some(t) => t.chars().take(200).collect(),
-            None => titre_du_fichier(&fichier.nom),
+            None => {
+                // A text file's own heading names it better than its file name.
+                let texte = fichier.mime.starts_with("text/") || fichier.mime.ends_with("markdown");
+                let lu = match texte {
+                    true => ctx.files.read(caller.syndic_id, fichier.id).await.ok(),
+                    false => None,
+                };
+                lu.as_deref()
+                    .and_then(titre_du_texte)
+                    .unwrap_or_else(|| titre_du_fichier(&fichier.nom))
+            }
         };
         let date_document = args.date.unwrap_or_else(|| ctx.clock.today());
         let plan = AjoutPlan {
@@ -842,6 +852,17 @@ async fn etat_apres(
 }
 
 /// "reglement_2024-v2.pdf" → "reglement 2024-v2".
+/// The first line of a text file when it is a title: a Markdown heading ("# Règlement de la
+/// piscine"), or a short line that does not end a sentence.
+fn titre_du_texte(bytes: &[u8]) -> Option<String> {
+    let texte = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).ok()?;
+    let ligne = texte.lines().map(str::trim).find(|l| !l.is_empty())?;
+    let titre = ligne.trim_start_matches('#').trim();
+    let court = titre.chars().count() <= 100 && !titre.ends_with(['.', ',', ';', ':']);
+    (!titre.is_empty() && (ligne.starts_with('#') || court))
+        .then(|| titre.chars().take(200).collect())
+}
+
 fn titre_du_fichier(nom: &str) -> String {
     let sans_extension = match nom.rsplit_once('.') {
         Some((base, ext)) if !base.is_empty() && ext.len() <= 5 => base,
@@ -911,6 +932,21 @@ mod tests {
     #[test]
     fn a_file_name_makes_a_title() {
         assert_eq!(titre_du_fichier("reglement_2024.pdf"), "reglement 2024");
+        assert_eq!(
+            titre_du_texte("\u{feff}\n# Règlement de la piscine\n\nArticle 1".as_bytes())
+                .as_deref(),
+            Some("Règlement de la piscine")
+        );
+        assert_eq!(
+            titre_du_texte(b"Note interne\n\nTexte.").as_deref(),
+            Some("Note interne")
+        );
+        assert_eq!(
+            titre_du_texte(b"Les travaux commencent le 2 mars.\nSuite"),
+            None
+        );
+        assert_eq!(titre_du_texte(b"#\n"), None);
+        assert_eq!(titre_du_texte(&[0xff, 0xfe]), None);
         assert_eq!(titre_du_fichier(".pdf"), ".pdf");
         assert_eq!(titre_du_fichier("PV AG 2025"), "PV AG 2025");
     }

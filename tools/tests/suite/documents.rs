@@ -271,7 +271,11 @@ async fn a_co_owner_never_retrieves_a_staff_only_document() {
 
     // Staff find it.
     let r = chercher(&ctx, &gestionnaire, "zanzibar").await;
-    assert_eq!(r.output["passages"][0]["document"], "note", "{}", r.output);
+    assert_eq!(
+        r.output["passages"][0]["document"], "Note interne",
+        "{}",
+        r.output
+    );
 
     // A co-owner of that résidence does not, nor does the SQL give it to them.
     let copro_id: i64 = sqlx::query_scalar(
@@ -298,7 +302,7 @@ async fn a_co_owner_never_retrieves_a_staff_only_document() {
     let r = chercher(&ctx, &copro, "zanzibar avocat contentieux").await;
     let passages = r.output["passages"].as_array().unwrap();
     assert!(
-        passages.iter().all(|p| p["document"] != "note"),
+        passages.iter().all(|p| p["document"] != "Note interne"),
         "{}",
         r.output
     );
@@ -322,7 +326,7 @@ async fn a_co_owner_never_retrieves_a_staff_only_document() {
         .documents_lisibles(&copro, None, None, None, 500)
         .await
         .unwrap();
-    assert!(listed.iter().all(|d| d.titre != "note"));
+    assert!(listed.iter().all(|d| d.titre != "Note interne"));
     // The shared règlement of their résidence, they do find.
     let passages = t
         .rechercher(

@@ -444,3 +444,101 @@ async fn invite_prints_a_link_that_links_the_account_once() {
         .unwrap();
     assert_eq!(n, 2);
 }
+
+/// `wakil docs add` stores a file, adds it (the command is the confirmation) and indexes it at
+/// once; `docs list` shows it indexed; `docs reindex` rewrites nothing; the same file again, or a
+/// co-owner, is refused in French and adds nothing.
+#[tokio::test]
+async fn docs_add_indexes_at_once_and_reindex_rewrites_nothing() {
+    let db = fresh(Template::Demo).await;
+    let gestionnaire = email_of(&db, "gestionnaire").await;
+    let dir = std::env::temp_dir().join(format!("wakil-docs-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ascenseur.md");
+    std::fs::write(
+        &path,
+        "# Consignes de l'ascenseur\n\n## Article 1 – Charges\n\nLa cabine porte 630 kg au plus. \
+         Les déménagements se font cabine protégée, après avis du gardien.\n",
+    )
+    .unwrap();
+    let files = dir.join("fichiers");
+    let env = [
+        ("WAKIL_FILES_DIR", files.to_str().unwrap()),
+        ("WAKIL_EMBED_MODEL", "aucun"),
+    ];
+    let path = path.to_str().unwrap();
+    let documents = async || -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM documents")
+            .fetch_one(&db.admin)
+            .await
+            .unwrap()
+    };
+    let before = documents().await;
+
+    let add = [
+        "docs",
+        "add",
+        path,
+        "--as",
+        &gestionnaire,
+        "--type",
+        "reglement",
+        "--residence",
+        "Guéliz",
+        "--visibilite",
+        "residence",
+    ];
+    let o = wakil_env(&db, &add, &env).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("« Consignes de l'ascenseur » est ajouté et indexé"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stderr(&o).contains("Indexé :"),
+        "the job's steps: {}",
+        stderr(&o)
+    );
+    assert_eq!(documents().await, before + 1);
+    let (statut, chunks): (String, i32) = sqlx::query_as(
+        "SELECT statut::text, chunks FROM documents WHERE titre = 'Consignes de l''ascenseur'",
+    )
+    .fetch_one(&db.admin)
+    .await
+    .unwrap();
+    assert_eq!((statut.as_str(), chunks), ("indexe", 1));
+
+    let o = wakil_env(&db, &["docs", "list", "--as", &gestionnaire], &env).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let line = stdout(&o)
+        .lines()
+        .find(|l| l.starts_with("Consignes de l'ascenseur"))
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("{}", stdout(&o)));
+    assert!(line.contains("indexé · 1 passage(s)"), "{line}");
+
+    let o = wakil_env(&db, &["docs", "reindex", "--as", &gestionnaire], &env).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("0 réindexé(s), 1 inchangé(s), 0 en erreur"),
+        "{}",
+        stdout(&o)
+    );
+
+    // The same bytes again; then a co-owner.
+    let o = wakil_env(&db, &add, &env).await;
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("déjà dans la bibliothèque"),
+        "{}",
+        stderr(&o)
+    );
+    let copro = email_of(&db, "coproprietaire").await;
+    let mut theirs = add;
+    theirs[4] = &copro;
+    let o = wakil_env(&db, &theirs, &env).await;
+    assert!(!o.status.success());
+    assert_eq!(documents().await, before + 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
