@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
-use wakil_schema::store::{Fichier, NouveauDocument, NouveauFichier, Tenant};
+use wakil_schema::store::{Fichier, NouveauDocument, NouveauFichier, Store, StoreError, Tenant};
 use wakil_schema::{Caller, TypeDocument, Visibilite};
 
 /// A stored file as a message carries it: sent by the user, or produced for them.
@@ -77,6 +77,43 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// Records a file `caller` sent (its name and type already checked by the channel): its bytes
+/// on disk first, then its row, so that a row always has its bytes.
+pub async fn recevoir<E>(
+    store: &Store,
+    files: &FileStore,
+    caller: &Caller,
+    nom: &str,
+    mime: &str,
+    bytes: &[u8],
+) -> Result<Attachment, E>
+where
+    E: From<StoreError> + From<std::io::Error>,
+{
+    let id = Uuid::new_v4();
+    files.write(caller.syndic_id, id, bytes).await?;
+    let taille = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+    let mut t = store.tenant(caller.syndic_id).await?;
+    t.add_fichier(
+        caller,
+        &NouveauFichier {
+            id,
+            nom,
+            mime,
+            taille,
+            contenu_sha256: &sha256_hex(bytes),
+        },
+    )
+    .await?;
+    t.commit().await?;
+    Ok(Attachment {
+        id,
+        nom: nom.to_string(),
+        mime: mime.to_string(),
+        taille,
+    })
 }
 
 /// A generated file (a PDF, an Excel workbook) to publish as a document of a résidence.

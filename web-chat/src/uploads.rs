@@ -3,9 +3,8 @@
 //! then its row. Every channel stores uploads through [`store_upload`].
 
 use thiserror::Error;
-use uuid::Uuid;
 use wakil_agent::event::Attachment;
-use wakil_schema::store::{NouveauFichier, Store};
+use wakil_schema::store::Store;
 use wakil_schema::{Caller, StoreError};
 use wakil_tools::FileStore;
 
@@ -109,29 +108,7 @@ pub async fn store_upload(
         .or_else(|| texte(name, bytes))
         .ok_or(UploadError::Unsupported)?;
     let nom = clean_name(name, mime);
-    let id = Uuid::new_v4();
-    files.write(caller.syndic_id, id, bytes).await?;
-    let taille = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
-    let sha = wakil_tools::fichiers::sha256_hex(bytes);
-    let mut t = store.tenant(caller.syndic_id).await?;
-    t.add_fichier(
-        caller,
-        &NouveauFichier {
-            id,
-            nom: &nom,
-            mime,
-            taille,
-            contenu_sha256: &sha,
-        },
-    )
-    .await?;
-    t.commit().await?;
-    Ok(Attachment {
-        id,
-        nom,
-        mime: mime.to_string(),
-        taille,
-    })
+    wakil_tools::fichiers::recevoir(store, files, caller, &nom, mime, bytes).await
 }
 
 #[cfg(test)]

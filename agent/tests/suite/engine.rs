@@ -104,32 +104,16 @@ impl Harness {
         mime: &str,
         bytes: &[u8],
     ) -> wakil_tools::Attachment {
-        let id = uuid::Uuid::new_v4();
-        self.ctx
-            .files
-            .write(caller.syndic_id, id, bytes)
-            .await
-            .unwrap();
-        let mut t = self.db.store.tenant(caller.syndic_id).await.unwrap();
-        t.add_fichier(
+        wakil_tools::fichiers::recevoir::<Box<dyn std::error::Error + Send + Sync>>(
+            &self.db.store,
+            &self.ctx.files,
             caller,
-            &wakil_schema::store::NouveauFichier {
-                id,
-                nom,
-                mime,
-                taille: bytes.len() as i64,
-                contenu_sha256: &wakil_tools::fichiers::sha256_hex(bytes),
-            },
+            nom,
+            mime,
+            bytes,
         )
         .await
-        .unwrap();
-        t.commit().await.unwrap();
-        wakil_tools::Attachment {
-            id,
-            nom: nom.into(),
-            mime: mime.into(),
-            taille: bytes.len() as i64,
-        }
+        .unwrap()
     }
 
     /// `caller` sends `file` with `caption`.

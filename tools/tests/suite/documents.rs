@@ -7,12 +7,11 @@
 use crate::common::{Demo, demo, execute, plan};
 use std::time::Duration;
 use uuid::Uuid;
-use wakil_schema::store::NouveauFichier;
 use wakil_schema::{Caller, Role};
 use wakil_tools::documents::embed::{Embedder, fake_embedding};
 use wakil_tools::documents::indexation::Indexeur;
 use wakil_tools::documents::{Bibliotheque, ModeRecherche};
-use wakil_tools::fichiers::sha256_hex;
+use wakil_tools::fichiers::recevoir;
 use wakil_tools::{ToolContext, ToolResult};
 
 const GUELIZ: &str = "Résidence Les Jardins de Guéliz";
@@ -40,27 +39,17 @@ fn contrat_pdf() -> Vec<u8> {
 
 /// Stores `bytes` as a file uploaded by `caller` (what the web chat's upload does).
 async fn televerser(d: &Demo, caller: &Caller, nom: &str, mime: &str, bytes: &[u8]) -> Uuid {
-    let id = Uuid::new_v4();
-    d.ctx
-        .files
-        .write(caller.syndic_id, id, bytes)
-        .await
-        .unwrap();
-    let mut t = d.ctx.store.tenant(caller.syndic_id).await.unwrap();
-    t.add_fichier(
+    recevoir::<Box<dyn std::error::Error + Send + Sync>>(
+        &d.ctx.store,
+        &d.ctx.files,
         caller,
-        &NouveauFichier {
-            id,
-            nom,
-            mime,
-            taille: bytes.len() as i64,
-            contenu_sha256: &sha256_hex(bytes),
-        },
+        nom,
+        mime,
+        bytes,
     )
     .await
-    .unwrap();
-    t.commit().await.unwrap();
-    id
+    .unwrap()
+    .id
 }
 
 /// Plans and confirms `ajouter_document`, while the indexing job runs.
