@@ -294,6 +294,12 @@ impl std::fmt::Debug for ToolSpec {
 }
 
 impl ToolSpec {
+    /// Whether `caller`'s role may use this tool (what every call checks first), for a channel
+    /// that wants to refuse before doing anything else.
+    pub fn autoriser(&self, caller: &Caller) -> Result<(), ToolError> {
+        check_role(self.name, self.allowed, caller)
+    }
+
     pub fn read<T: Tool>() -> Self {
         ToolSpec {
             name: T::NAME,

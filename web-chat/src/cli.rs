@@ -47,6 +47,10 @@ pub struct Cli {
     /// Pretend today is this date (YYYY-MM-DD), for reproducible runs.
     #[arg(long, env = "WAKIL_TODAY", global = true)]
     today: Option<NaiveDate>,
+    /// Where stored files (uploads, generated documents) are kept, for every command (default:
+    /// <data-dir>/fichiers).
+    #[arg(long, env = "WAKIL_FILES_DIR", global = true)]
+    files_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -119,9 +123,6 @@ enum Command {
         /// Connections to PostgreSQL.
         #[arg(long, env = "WAKIL_DB_POOL", default_value_t = 16)]
         pool: u32,
-        /// Where uploaded files are kept (default: <data-dir>/fichiers).
-        #[arg(long, env = "WAKIL_FILES_DIR")]
-        files_dir: Option<PathBuf>,
     },
     /// The outbox of outbound messages (reminders…), latest first; --relancer ID queues a dead
     /// letter again.
@@ -328,9 +329,14 @@ impl Cli {
         Ok(())
     }
 
-    /// Where stored files (uploads, generated documents) keep their bytes.
+    /// Where stored files (uploads, generated documents) keep their bytes: the same place for
+    /// `serve` and for the commands that add or read files beside it.
     fn files(&self) -> FileStore {
-        FileStore::new(self.data_dir.join("fichiers"))
+        FileStore::new(
+            self.files_dir
+                .clone()
+                .unwrap_or_else(|| self.data_dir.join("fichiers")),
+        )
     }
 }
 
@@ -559,13 +565,9 @@ async fn with_database(cli: &Cli, db: &Database) -> Result<ExitCode> {
             port,
             no_llm,
             pool,
-            files_dir,
         } => {
-            let files_dir = files_dir
-                .clone()
-                .unwrap_or_else(|| cli.data_dir.join("fichiers"));
             let addr = std::net::SocketAddr::new(*host, *port);
-            serve(cli, db, addr, *no_llm, *pool, FileStore::new(files_dir)).await?;
+            serve(cli, db, addr, *no_llm, *pool, cli.files()).await?;
         }
         Command::Passwd { email } => passwd(db, email).await?,
         Command::Invite {

@@ -10,6 +10,7 @@ use std::time::Duration;
 use wakil_schema::Caller;
 use wakil_tools::ToolContext;
 use wakil_tools::documents::indexation::Indexeur;
+use wakil_tools::documents::refuser_doublon;
 use wakil_web_chat::uploads::store_upload;
 
 /// Largest document read from the terminal.
@@ -34,7 +35,15 @@ fn indexeur(ctx: &ToolContext) -> Indexeur {
 }
 
 pub async fn add(ctx: &ToolContext, caller: &Caller, path: &Path, a: &Ajout<'_>) -> Result<()> {
+    // Refused before the file is stored: someone who may not add documents, or a file already
+    // in the library, leaves nothing behind.
+    wakil_tools::find("ajouter_document")
+        .context("outil ajouter_document")?
+        .autoriser(caller)?;
     let bytes = std::fs::read(path).with_context(|| format!("lecture de {}", path.display()))?;
+    let mut t = ctx.store.tenant_read(caller.syndic_id).await?;
+    refuser_doublon(&mut t, &wakil_tools::fichiers::sha256_hex(&bytes)).await?;
+    t.commit().await?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

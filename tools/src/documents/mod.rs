@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Notify, broadcast};
 use uuid::Uuid;
-use wakil_schema::store::{DocumentEtat, NouveauDocument, Passage, Recherche};
+use wakil_schema::store::{DocumentEtat, NouveauDocument, Passage, Recherche, Tenant};
 use wakil_schema::{Caller, Role, StatutIndexation, Store, StoreError, TypeDocument, Visibilite};
 
 /// The library's settings and signals, shared by the tools and the indexing job.
@@ -695,11 +695,7 @@ impl WriteTool for AjouterDocument {
                 fichier.nom, fichier.mime
             )));
         }
-        if let Some((_, titre)) = t.document_du_contenu(&fichier.contenu_sha256).await? {
-            return Err(ToolError::InvalidArgs(format!(
-                "Ce fichier est déjà dans la bibliothèque : « {titre} »."
-            )));
-        }
+        refuser_doublon(&mut t, &fichier.contenu_sha256).await?;
         let mut residence = scope::residence(&mut t, caller, args.residence.as_deref()).await?;
         // A syndic with one résidence need not name it.
         if residence.is_none()
@@ -852,6 +848,16 @@ async fn etat_apres(
 }
 
 /// "reglement_2024-v2.pdf" → "reglement 2024-v2".
+/// Refuses a file whose bytes (`sha256`) are already a document of the library.
+pub async fn refuser_doublon(t: &mut Tenant, sha256: &str) -> Result<(), ToolError> {
+    match t.document_du_contenu(sha256).await? {
+        Some((_, titre)) => Err(ToolError::InvalidArgs(format!(
+            "Ce fichier est déjà dans la bibliothèque : « {titre} »."
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The first line of a text file when it is a title: a Markdown heading ("# Règlement de la
 /// piscine"), or a short line that does not end a sentence.
 fn titre_du_texte(bytes: &[u8]) -> Option<String> {

@@ -445,9 +445,10 @@ async fn invite_prints_a_link_that_links_the_account_once() {
     assert_eq!(n, 2);
 }
 
-/// `wakil docs add` stores a file, adds it (the command is the confirmation) and indexes it at
-/// once; `docs list` shows it indexed; `docs reindex` rewrites nothing; the same file again, or a
-/// co-owner, is refused in French and adds nothing.
+/// `wakil docs add` stores a file where `wakil serve` reads them (`WAKIL_FILES_DIR`), adds it
+/// (the command is the confirmation) and indexes it at once; `docs list` shows it indexed;
+/// `docs reindex` rewrites nothing; the same file again, or a co-owner, is refused in French and
+/// stores nothing, not even the file.
 #[tokio::test]
 async fn docs_add_indexes_at_once_and_reindex_rewrites_nothing() {
     let db = fresh(Template::Demo).await;
@@ -474,6 +475,21 @@ async fn docs_add_indexes_at_once_and_reindex_rewrites_nothing() {
             .unwrap()
     };
     let before = documents().await;
+    let fichiers = async || -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM fichiers")
+            .fetch_one(&db.admin)
+            .await
+            .unwrap()
+    };
+    // Files are kept as <dir>/<syndic>/<id>.
+    let stored = || -> usize {
+        std::fs::read_dir(&files).map_or(0, |syndics| {
+            syndics
+                .flatten()
+                .map(|s| std::fs::read_dir(s.path()).map_or(0, |d| d.count()))
+                .sum()
+        })
+    };
 
     let add = [
         "docs",
@@ -508,6 +524,8 @@ async fn docs_add_indexes_at_once_and_reindex_rewrites_nothing() {
     .await
     .unwrap();
     assert_eq!((statut.as_str(), chunks), ("indexe", 1));
+    assert_eq!(stored(), 1, "the bytes are in WAKIL_FILES_DIR");
+    let rows = fichiers().await;
 
     let o = wakil_env(&db, &["docs", "list", "--as", &gestionnaire], &env).await;
     assert!(o.status.success(), "{}", stderr(&o));
@@ -539,6 +557,12 @@ async fn docs_add_indexes_at_once_and_reindex_rewrites_nothing() {
     theirs[4] = &copro;
     let o = wakil_env(&db, &theirs, &env).await;
     assert!(!o.status.success());
+    assert!(stderr(&o).contains("réservé"), "{}", stderr(&o));
     assert_eq!(documents().await, before + 1);
+    assert_eq!(
+        (fichiers().await, stored()),
+        (rows, 1),
+        "refusals store nothing"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
