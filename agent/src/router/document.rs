@@ -94,8 +94,10 @@ pub fn type_nomme(text: &str) -> Option<&'static str> {
 /// name; shared with the co-owners only when the caption says so; the résidence as the caption
 /// names it ("… de la résidence Les Orangers").
 pub fn upload(caption: &str, file_name: &str, mime: &str) -> Option<Map<String, Value>> {
-    let texte = mime.starts_with("text/") || mime.ends_with("markdown");
-    if !(texte || recognise(caption) || mots(caption)("bibliotheque")) {
+    if !(wakil_tools::documents::textuel(mime)
+        || recognise(caption)
+        || mots(caption)("bibliotheque"))
+    {
         return None;
     }
     let de_la_legende = mots(caption);

@@ -243,7 +243,6 @@ impl Tenant {
         })
     }
 
-    /// Marks a document's indexing failed, with the reason users read (French).
     /// Marks a document that has no prose to search (`lecture` says why): no chunks.
     pub async fn sans_texte(&mut self, id: i64, lecture: &str) -> Result<()> {
         sqlx::query("DELETE FROM document_chunks WHERE document_id = $1")
@@ -262,7 +261,7 @@ impl Tenant {
         Ok(())
     }
 
-    /// Marks a document whose text could not be read, with the reason (French).
+    /// Marks a document's indexing failed, with the reason users read (French).
     pub async fn erreur_indexation(&mut self, id: i64, erreur: &str) -> Result<()> {
         sqlx::query("UPDATE documents SET statut = 'erreur', erreur = $2 WHERE id = $1")
             .bind(id)

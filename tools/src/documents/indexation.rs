@@ -291,10 +291,8 @@ fn classeur(mime: &str) -> bool {
 
 /// The text of a plain-text or Markdown file (UTF-8, as uploads are checked); `None` for
 /// anything else.
-fn texte_brut(mime: &str, bytes: &[u8]) -> Option<String> {
-    let mime = mime.to_ascii_lowercase();
-    let textuel = mime.starts_with("text/") || mime.ends_with("markdown");
-    if !textuel || wakil_ocr::sniff(bytes).is_some() {
+pub(crate) fn texte_brut(mime: &str, bytes: &[u8]) -> Option<String> {
+    if !super::textuel(mime) || wakil_ocr::sniff(bytes).is_some() {
         return None;
     }
     let sans_bom = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);

@@ -650,11 +650,16 @@ pub struct AjoutOutput {
     pub erreur: Option<String>,
 }
 
+/// A plain-text or Markdown type: read as it is, no OCR.
+pub fn textuel(mime: &str) -> bool {
+    let m = mime.to_ascii_lowercase();
+    m.starts_with("text/") || m.ends_with("markdown")
+}
+
 /// The formats the library reads.
 fn format_lisible(mime: &str) -> bool {
     let m = mime.to_ascii_lowercase();
-    m.starts_with("text/")
-        || m.ends_with("markdown")
+    textuel(&m)
         || m == "application/pdf"
         || matches!(m.as_str(), "image/jpeg" | "image/png" | "image/webp")
 }
@@ -721,13 +726,12 @@ impl WriteTool for AjouterDocument {
             Some(t) => t.chars().take(200).collect(),
             None => {
                 // A text file's own heading names it better than its file name.
-                let texte = fichier.mime.starts_with("text/") || fichier.mime.ends_with("markdown");
-                let lu = match texte {
+                let lu = match textuel(&fichier.mime) {
                     true => ctx.files.read(caller.syndic_id, fichier.id).await.ok(),
                     false => None,
                 };
-                lu.as_deref()
-                    .and_then(titre_du_texte)
+                lu.and_then(|bytes| indexation::texte_brut(&fichier.mime, &bytes))
+                    .and_then(|texte| titre_du_texte(&texte))
                     .unwrap_or_else(|| titre_du_fichier(&fichier.nom))
             }
         };
@@ -860,8 +864,7 @@ pub async fn refuser_doublon(t: &mut Tenant, sha256: &str) -> Result<(), ToolErr
 
 /// The first line of a text file when it is a title: a Markdown heading ("# Règlement de la
 /// piscine"), or a short line that does not end a sentence.
-fn titre_du_texte(bytes: &[u8]) -> Option<String> {
-    let texte = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).ok()?;
+fn titre_du_texte(texte: &str) -> Option<String> {
     let ligne = texte.lines().map(str::trim).find(|l| !l.is_empty())?;
     let titre = ligne.trim_start_matches('#').trim();
     let court = titre.chars().count() <= 100 && !titre.ends_with(['.', ',', ';', ':']);
@@ -938,21 +941,21 @@ mod tests {
     #[test]
     fn a_file_name_makes_a_title() {
         assert_eq!(titre_du_fichier("reglement_2024.pdf"), "reglement 2024");
+        // As the plan reads a text file: its text (BOM and UTF-8 checked), then its first line.
+        let titre = |bytes: &[u8]| {
+            indexation::texte_brut("text/markdown", bytes).and_then(|t| titre_du_texte(&t))
+        };
         assert_eq!(
-            titre_du_texte("\u{feff}\n# Règlement de la piscine\n\nArticle 1".as_bytes())
-                .as_deref(),
+            titre("\u{feff}\n# Règlement de la piscine\n\nArticle 1".as_bytes()).as_deref(),
             Some("Règlement de la piscine")
         );
         assert_eq!(
-            titre_du_texte(b"Note interne\n\nTexte.").as_deref(),
+            titre(b"Note interne\n\nTexte.").as_deref(),
             Some("Note interne")
         );
-        assert_eq!(
-            titre_du_texte(b"Les travaux commencent le 2 mars.\nSuite"),
-            None
-        );
-        assert_eq!(titre_du_texte(b"#\n"), None);
-        assert_eq!(titre_du_texte(&[0xff, 0xfe]), None);
+        assert_eq!(titre(b"Les travaux commencent le 2 mars.\nSuite"), None);
+        assert_eq!(titre(b"#\n"), None);
+        assert_eq!(titre(&[0xff, 0xfe]), None);
         assert_eq!(titre_du_fichier(".pdf"), ".pdf");
         assert_eq!(titre_du_fichier("PV AG 2025"), "PV AG 2025");
     }

@@ -16,14 +16,7 @@ async fn email_of(db: &TestDb, role: &str) -> String {
 }
 
 async fn wakil(db: &TestDb, args: &[&str]) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_wakil"))
-        .args(args)
-        .env("DATABASE_URL", &db.admin_url)
-        .env("WAKIL_APP_PASSWORD", &db.app_password)
-        .env("WAKIL_TODAY", DEMO_TODAY.to_string())
-        .output()
-        .await
-        .unwrap()
+    wakil_env(db, args, &[]).await
 }
 
 fn stdout(o: &Output) -> String {
@@ -468,19 +461,13 @@ async fn docs_add_indexes_at_once_and_reindex_rewrites_nothing() {
         ("WAKIL_EMBED_MODEL", "aucun"),
     ];
     let path = path.to_str().unwrap();
-    let documents = async || -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM documents")
+    let count = async |table: &str| -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
             .fetch_one(&db.admin)
             .await
             .unwrap()
     };
-    let before = documents().await;
-    let fichiers = async || -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM fichiers")
-            .fetch_one(&db.admin)
-            .await
-            .unwrap()
-    };
+    let before = count("documents").await;
     // Files are kept as <dir>/<syndic>/<id>.
     let stored = || -> usize {
         std::fs::read_dir(&files).map_or(0, |syndics| {
@@ -516,7 +503,7 @@ async fn docs_add_indexes_at_once_and_reindex_rewrites_nothing() {
         "the job's steps: {}",
         stderr(&o)
     );
-    assert_eq!(documents().await, before + 1);
+    assert_eq!(count("documents").await, before + 1);
     let (statut, chunks): (String, i32) = sqlx::query_as(
         "SELECT statut::text, chunks FROM documents WHERE titre = 'Consignes de l''ascenseur'",
     )
@@ -525,7 +512,7 @@ async fn docs_add_indexes_at_once_and_reindex_rewrites_nothing() {
     .unwrap();
     assert_eq!((statut.as_str(), chunks), ("indexe", 1));
     assert_eq!(stored(), 1, "the bytes are in WAKIL_FILES_DIR");
-    let rows = fichiers().await;
+    let rows = count("fichiers").await;
 
     let o = wakil_env(&db, &["docs", "list", "--as", &gestionnaire], &env).await;
     assert!(o.status.success(), "{}", stderr(&o));
@@ -558,9 +545,9 @@ async fn docs_add_indexes_at_once_and_reindex_rewrites_nothing() {
     let o = wakil_env(&db, &theirs, &env).await;
     assert!(!o.status.success());
     assert!(stderr(&o).contains("réservé"), "{}", stderr(&o));
-    assert_eq!(documents().await, before + 1);
+    assert_eq!(count("documents").await, before + 1);
     assert_eq!(
-        (fichiers().await, stored()),
+        (count("fichiers").await, stored()),
         (rows, 1),
         "refusals store nothing"
     );
